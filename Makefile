@@ -1,0 +1,49 @@
+# Two commands on a fresh machine: `make site` builds _site/, `make test` runs every check.
+# The first run creates .venv and installs the project with its test tools.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: site test lint check serve bench audit browser clean
+
+site: $(INSTALLED)
+	$(BIN)/python build.py
+
+check: $(INSTALLED)
+	$(BIN)/python build.py check
+
+serve: $(INSTALLED)
+	$(BIN)/python build.py serve
+
+test: $(INSTALLED) browser lint
+	$(BIN)/python -m pytest
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: $(INSTALLED)
+	$(BIN)/python benchmarks/build_speed.py
+
+# Lighthouse is an audit, not a test: it prints the four category scores.
+audit: $(INSTALLED) browser
+	$(BIN)/python build.py --out _audit --base-url http://127.0.0.1:8765/
+	$(BIN)/python benchmarks/lighthouse_audit.py _audit 8765
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(INSTALLED)
+
+# Browser tests use Debian's chromium (Playwright's own browser download is not used).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "Install Debian's chromium first: sudo apt-get install -y chromium" >&2; exit 1; fi; }
+
+clean:
+	rm -rf _site _audit .pytest_cache .mypy_cache .ruff_cache

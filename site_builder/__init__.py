@@ -1,0 +1,1 @@
+"""Builder of the Macao TIP responses archive: load and validate, model, render, write."""

@@ -1,0 +1,144 @@
+"""Command line: `build` (default), `check`, `serve` and `new`."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from .errors import ContentErrors
+from .loader import load_archive
+from .render import render_site
+from .writer import write_site
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _report(errors: ContentErrors) -> int:
+    for error in errors.errors:
+        print(error, file=sys.stderr)
+    count = len(errors.errors)
+    print(f"{count} problem{'s' if count != 1 else ''} found; nothing was written.", file=sys.stderr)
+    return 1
+
+
+def build(root: Path, out: Path, base_url: str | None) -> int:
+    started = time.perf_counter()
+    try:
+        archive = load_archive(root, base_url=base_url)
+    except ContentErrors as errors:
+        return _report(errors)
+    files = render_site(archive, root)
+    write_site(files, out)
+    pages = sum(1 for name in files if name.endswith(".html"))
+    print(f"Built {pages} pages ({len(files)} files) into {out} in {time.perf_counter() - started:.2f} s")
+    return 0
+
+
+def check(root: Path) -> int:
+    try:
+        archive = load_archive(root)
+    except ContentErrors as errors:
+        return _report(errors)
+    print(f"OK: {len(archive.statements)} statements, {len(archive.years)} report years, {len(archive.claims)} claims")
+    return 0
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        page = Path(str(self.directory)) / "404.html"
+        if code == 404 and page.is_file():
+            body = page.read_bytes()
+            self.send_response(404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        super().send_error(code, message, explain)
+
+
+def serve(root: Path, out: Path, port: int) -> int:
+    status = build(root, out, f"http://localhost:{port}/")
+    if status:
+        return status
+    handler = functools.partial(_Handler, directory=str(out))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
+        print(f"Serving {out} at http://localhost:{port}/ (Ctrl-C to stop)")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+SCAFFOLD = """---
+id: {id}
+year: {year}
+slug: {slug}
+tier:            # must agree with data/tiers.yaml
+title:           # as published, or null
+issued:          # YYYY-MM-DD
+office:
+  name: Office of the Secretary for Security
+  wording: null
+office_holder:   # on the date of issue, or null
+occasion:
+  kind: report-release
+  description:
+summary:
+source:
+  publisher:
+  url:
+  author: null
+  published: null
+  language: en
+  text: original
+related: []
+claims: []
+revised:         # today, YYYY-MM-DD
+---
+
+Paste the statement's text here, verbatim.
+"""
+
+
+def new(root: Path, year: int, slug: str) -> int:
+    path = root / "statements" / f"{year}-{slug}.md"
+    if path.exists():
+        print(f"{path} already exists", file=sys.stderr)
+        return 1
+    path.write_text(SCAFFOLD.format(id=f"urn:uuid:{uuid.uuid4()}", year=year, slug=slug), encoding="utf-8")
+    print(f"Wrote {path}; fill it in, then run: python build.py check")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="build.py", description="Build the Macao TIP responses archive.")
+    parser.add_argument("--root", type=Path, default=ROOT, help="project folder with statements/, data/, templates/")
+    commands = parser.add_subparsers(dest="command")
+    build_cmd = commands.add_parser("build", help="build the site (the default)")
+    for command in (parser, build_cmd):
+        command.add_argument("--out", type=Path, default=None, help="output folder (default: _site)")
+        command.add_argument("--base-url", default=None, help="absolute URL the site is published at")
+    commands.add_parser("check", help="validate the content and report every problem")
+    serve_cmd = commands.add_parser("serve", help="build and preview on localhost")
+    serve_cmd.add_argument("--port", type=int, default=8000)
+    serve_cmd.add_argument("--out", type=Path, default=None)
+    new_cmd = commands.add_parser("new", help="start a statement file for a new report year")
+    new_cmd.add_argument("year", type=int)
+    new_cmd.add_argument("slug", help="e.g. statement-2026-06-30 (its date of issue)")
+    args = parser.parse_args(argv)
+    root = args.root.resolve()
+    out = getattr(args, "out", None) or root / "_site"
+    if args.command == "check":
+        return check(root)
+    if args.command == "serve":
+        return serve(root, out, args.port)
+    if args.command == "new":
+        return new(root, args.year, args.slug)
+    return build(root, out, args.base_url)

@@ -1,0 +1,35 @@
+"""The one error type of the builder: a content problem located by file, line and field."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, order=True)
+class ContentError:
+    """One problem in the archive's content, located precisely enough to fix it."""
+
+    path: str
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.field}: {self.message}"
+
+
+class ContentErrors(Exception):
+    """Raised once all problems in the content are known; carries every one of them."""
+
+    def __init__(self, errors: list[ContentError]) -> None:
+        self.errors = sorted(set(errors))
+        super().__init__("\n".join(str(e) for e in self.errors))
+
+
+def display_path(path: Path, root: Path) -> str:
+    """The path as a contributor would type it: relative to the project when possible."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()

@@ -1,0 +1,222 @@
+"""Data downloads: the archive as JSON and CSV with a Frictionless Data Package describing them.
+
+Researchers should be able to reuse the archive without scraping its pages, so every
+statement, claim and tier-history row is published as data. The bytes depend only on the
+archive (sorted keys, no timestamps), so a rebuild with unchanged content changes no file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from .model import TIERS, Archive, Change, ReportYear, Statement
+
+UrlFor = Callable[[str], str]
+
+_CLAIM_COLUMNS = (
+    ("year", "integer", "Report year the statement answers."),
+    ("statement_id", "string", "Identifier of the statement."),
+    ("statement_url", "string", "Address of the statement's page."),
+    ("issued", "date", "Date the government issued the statement."),
+    ("tier", "string", "Macao's tier in that report year."),
+    ("claim_id", "string", "Identifier of the claim made in the statement."),
+    ("claim_label", "string", "Short label of the claim."),
+    ("passage_count", "integer", "Number of passages of the statement marked as making the claim."),
+    ("passages", "string", 'The passages verbatim, joined with " | " (statements.json has them as a list).'),
+    ("first_passage_url", "string", "Address of the first passage on the statement's page."),
+)
+
+_TIER_COLUMNS = (
+    ("year", "integer", "Report year."),
+    ("tier", "string", "Macao's tier that year."),
+    ("change", "string", "Tier compared with the year before: up, down, same or unknown."),
+    ("previous_tier", "string", "Tier the year before, where the archive has it."),
+    ("report_published", "date", "Date the report was published, where verified."),
+    ("source_label", "string", "Label of the source for the year's tier."),
+    ("source_url", "string", "Address of the source for the year's tier."),
+    ("statement_count", "integer", "Number of statements in the archive answering that year's report."),
+    ("statement_urls", "string", "Addresses of those statements' pages, separated by spaces."),
+)
+
+# Constraints make validation catch a mislabelled tier, not only a malformed cell.
+_CONSTRAINTS: dict[str, dict[str, Any]] = {
+    "tier": {"enum": list(TIERS)},
+    "previous_tier": {"enum": list(TIERS)},
+    "change": {"enum": [c.value for c in Change]},
+}
+
+
+def data_files(archive: Archive, absolute_url: UrlFor) -> dict[str, bytes]:
+    """Relative output path -> file bytes for the data downloads."""
+    return {
+        "data/statements.json": _json_bytes([_statement_record(s, absolute_url) for s in archive.statements]),
+        "data/claims.csv": _csv_bytes(_CLAIM_COLUMNS, _claim_rows(archive, absolute_url)),
+        "data/tiers.csv": _csv_bytes(_TIER_COLUMNS, (_tier_row(y, absolute_url) for y in archive.years)),
+        "data/datapackage.json": _json_bytes(_datapackage(archive, absolute_url)),
+    }
+
+
+def _json_bytes(value: Any) -> bytes:
+    """Stable, readable UTF-8 JSON, so unchanged content gives unchanged bytes."""
+    return (json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+def _csv_bytes(columns: Sequence[tuple[str, str, str]], rows: Iterable[Sequence[object]]) -> bytes:
+    """CSV with a header row; values are written verbatim, never altered.
+
+    Strings are always quoted (QUOTE_NONNUMERIC): with a "\\n" line terminator the csv module
+    would leave a bare carriage return unquoted, and readers would split the row there.
+    No cell is escaped against spreadsheet formula injection, because that would change
+    the archive's text; spreadsheet users should import the columns as text.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
+    writer.writerow([name for name, _, _ in columns])
+    for row in rows:
+        writer.writerow(["" if value is None else value for value in row])
+    return buffer.getvalue().encode("utf-8")
+
+
+def _statement_record(statement: Statement, absolute_url: UrlFor) -> dict[str, Any]:
+    """Everything the archive records about a statement, with absolute addresses."""
+    page = absolute_url(statement.url)
+    source = statement.source
+    return {
+        "id": statement.id,
+        "year": statement.year,
+        "slug": statement.slug,
+        "url": page,
+        "tier": statement.tier,
+        "title": statement.title,
+        "heading": statement.heading,
+        "issued": statement.issued,
+        "office": {"name": statement.office_name, "wording": statement.office_wording},
+        "office_holder": statement.office_holder,
+        "occasion": {"kind": statement.occasion_kind, "description": statement.occasion},
+        "summary": statement.summary,
+        "source": {
+            "publisher": source.publisher,
+            "url": source.url,
+            "author": source.author,
+            "published": source.published,
+            "language": source.language,
+            "text": source.text,
+        },
+        "related": [{"label": link.label, "url": link.url, "note": link.note} for link in statement.related],
+        "claims": [
+            {
+                "id": claim.claim.id,
+                "label": claim.claim.label,
+                "passages": [
+                    {"text": p.text, "anchor": p.anchor, "url": f"{page}#{p.anchor}"} for p in claim.passages
+                ],
+            }
+            for claim in statement.claims
+        ],
+        "report_quotes": [
+            {"text": quote.passage.text, "anchor": quote.passage.anchor, "note": quote.note}
+            for quote in statement.report_quotes
+        ],
+        "revised": statement.revised,
+        "text": statement.plain_text,
+    }
+
+
+def _claim_rows(archive: Archive, absolute_url: UrlFor) -> Iterable[list[object]]:
+    """One row per statement and claim it makes."""
+    for statement in archive.statements:
+        page = absolute_url(statement.url)
+        for claim in statement.claims:
+            passages = claim.passages
+            yield [
+                statement.year,
+                statement.id,
+                page,
+                statement.issued,
+                statement.tier,
+                claim.claim.id,
+                claim.claim.label,
+                len(passages),
+                " | ".join(p.text for p in passages),
+                f"{page}#{passages[0].anchor}" if passages else None,
+            ]
+
+
+def _tier_row(year: ReportYear, absolute_url: UrlFor) -> list[object]:
+    return [
+        year.year,
+        year.tier,
+        year.change.value,
+        year.previous_tier,
+        year.report_published,
+        year.source.label,
+        year.source.url,
+        len(year.statements),
+        " ".join(absolute_url(s.url) for s in year.statements),
+    ]
+
+
+def _table_schema(columns: Sequence[tuple[str, str, str]], primary_key: list[str]) -> dict[str, Any]:
+    fields: list[dict[str, Any]] = []
+    for name, kind, description in columns:
+        field: dict[str, Any] = {"name": name, "type": kind, "format": "default", "description": description}
+        if name in _CONSTRAINTS:
+            field["constraints"] = _CONSTRAINTS[name]
+        fields.append(field)
+    return {"fields": fields, "primaryKey": primary_key, "missingValues": [""]}
+
+
+def _csv_resource(name: str, title: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": name,
+        "path": f"{name}.csv",
+        "profile": "tabular-data-resource",
+        "title": title,
+        "description": description,
+        "format": "csv",
+        "mediatype": "text/csv",
+        "encoding": "utf-8",
+        "schema": schema,
+    }
+
+
+def _datapackage(archive: Archive, absolute_url: UrlFor) -> dict[str, Any]:
+    """The descriptor. "data-package", not "tabular-data-package": statements.json is not a table."""
+    return {
+        "profile": "data-package",
+        "name": "macao-tip-responses",
+        "title": archive.site.title,
+        "description": archive.site.description,
+        "homepage": absolute_url(""),
+        "resources": [
+            {
+                "name": "statements",
+                "path": "statements.json",
+                "profile": "data-resource",
+                "title": "Statements",
+                "description": (
+                    "Every statement in the archive, oldest first, with its metadata, the claims it makes "
+                    "with their passages, and its verbatim text."
+                ),
+                "format": "json",
+                "mediatype": "application/json",
+                "encoding": "utf-8",
+            },
+            _csv_resource(
+                "claims",
+                "Claims by statement",
+                "One row per statement and claim it makes.",
+                _table_schema(_CLAIM_COLUMNS, ["statement_id", "claim_id"]),
+            ),
+            _csv_resource(
+                "tiers",
+                "Tier history",
+                "One row per report year: Macao's tier and the statements answering the report.",
+                _table_schema(_TIER_COLUMNS, ["year"]),
+            ),
+        ],
+    }

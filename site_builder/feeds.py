@@ -1,0 +1,69 @@
+"""RSS 2.0 and Atom 1.0 feeds, one entry per statement, newest first.
+
+Entry ids are the statements' stored `id` (a urn:uuid), so they survive a change of
+domain or slug. Every date comes from the data, never the clock, so feeds are reproducible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from feedgen.feed import FeedGenerator
+
+from .model import Archive, Statement
+
+FEED_ID = "urn:uuid:6f1d7c52-8d0e-4d55-9a0c-3c1a7e0f4b21"
+
+
+def _day(date: str) -> datetime:
+    return datetime.fromisoformat(date).replace(tzinfo=UTC)
+
+
+def _generator(archive: Archive, absolute_url: Callable[[str], str], self_path: str) -> FeedGenerator:
+    site = archive.site
+    statements = archive.statements
+    last = max((s.revised for s in statements), default="2000-01-01")
+    feed = FeedGenerator()
+    feed.id(FEED_ID)
+    feed.title(site.title)
+    feed.subtitle(site.description)
+    feed.description(site.description)
+    feed.link(href=absolute_url(""), rel="alternate")
+    feed.link(href=absolute_url(self_path), rel="self")
+    feed.language(site.language)
+    feed.author({"name": site.publisher})
+    feed.generator(site.title)
+    feed.updated(_day(last))
+    feed.lastBuildDate(_day(last))
+    # add_entry prepends by default: adding oldest first leaves the newest on top.
+    for statement in statements:
+        _add_entry(feed, statement, absolute_url, content_html(statement))
+    return feed
+
+
+def content_html(statement: Statement) -> str:
+    """The annotated statement as feed content: the text, then the archive's notes."""
+    notes = f'<h2>Archive notes</h2>\n{statement.notes_html}' if statement.notes_html else ""
+    return f"{statement.text_html}{notes}"
+
+
+def _add_entry(feed: FeedGenerator, statement: Statement, absolute_url: Callable[[str], str], html: str) -> None:
+    entry = feed.add_entry()
+    entry.guid(statement.id, permalink=False)
+    entry.title(f"{statement.year}: {statement.heading}")
+    entry.link(href=absolute_url(statement.url), rel="alternate")
+    entry.published(_day(statement.issued))
+    entry.updated(_day(statement.revised))
+    entry.summary(statement.summary)
+    entry.description(statement.summary)
+    entry.content(html, type="html")
+    entry.author({"name": statement.office_name})
+    entry.category(term=statement.tier.lower().replace(" ", "-"), label=statement.tier)
+
+
+def feed_files(archive: Archive, absolute_url: Callable[[str], str]) -> dict[str, bytes]:
+    """`feed.xml` (RSS 2.0) and `atom.xml` (Atom 1.0)."""
+    rss = _generator(archive, absolute_url, "feed.xml").rss_str(pretty=True)
+    atom = _generator(archive, absolute_url, "atom.xml").atom_str(pretty=True)
+    return {"feed.xml": rss, "atom.xml": atom}

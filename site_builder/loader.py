@@ -1,0 +1,295 @@
+"""Load and validate: read every content file, check it, and build the immutable model.
+
+All problems are collected before anything fails, so `build.py check` can show a
+contributor every one of them at once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from markdown_it import MarkdownIt
+
+from . import schema
+from .errors import ContentError, ContentErrors, display_path
+from .front_matter import Document, LineMap, decode, parse_yaml, split_document
+from .markdown import Highlight, create_parser, render_body
+from .model import (
+    Archive,
+    ClaimDefinition,
+    ClaimInStatement,
+    Correction,
+    Link,
+    Passage,
+    ReportQuote,
+    ReportYear,
+    SiteConfig,
+    Source,
+    Statement,
+    tier_change,
+)
+
+_FILE_NAME = re.compile(r"^(\d{4})-([a-z0-9]+(?:-[a-z0-9]+)*)\.md$")
+
+
+@dataclass(frozen=True)
+class Project:
+    """Where the content of an archive lives."""
+
+    root: Path
+
+    @property
+    def statements(self) -> Path:
+        return self.root / "statements"
+
+    def data(self, name: str) -> Path:
+        return self.root / "data" / name
+
+    def schema(self, name: str) -> Path:
+        return self.root / "schema" / name
+
+    def shown(self, path: Path) -> str:
+        return display_path(path, self.root)
+
+
+def _read_yaml(project: Project, name: str, schema_name: str, errors: list[ContentError]) -> tuple[Any, LineMap] | None:
+    path = project.data(name)
+    shown = project.shown(path)
+    try:
+        text = decode(path.read_bytes(), shown)
+        data, lines = parse_yaml(text, shown)
+    except FileNotFoundError:
+        errors.append(ContentError(shown, 1, "file", "file is missing"))
+        return None
+    except ContentError as error:
+        errors.append(error)
+        return None
+    found = schema.validate(data, project.schema(schema_name), shown, lines)
+    errors.extend(found)
+    return None if found else (data, lines)
+
+
+@dataclass(frozen=True)
+class _TierEntry:
+    year: int
+    tier: str
+    report_published: str | None
+    change_note: str
+    source: Link
+    findings: str | None
+
+
+def _tier_history(project: Project, errors: list[ContentError]) -> dict[int, _TierEntry]:
+    loaded = _read_yaml(project, "tiers.yaml", "tiers.schema.json", errors)
+    if loaded is None:
+        return {}
+    data, lines = loaded
+    history: dict[int, _TierEntry] = {}
+    for index, item in enumerate(data):
+        if item["year"] in history:
+            errors.append(ContentError(project.shown(project.data("tiers.yaml")), lines.line_of((index, "year")), f"[{index}].year", f"year {item['year']} is listed twice"))
+            continue
+        history[item["year"]] = _TierEntry(
+            year=item["year"],
+            tier=item["tier"],
+            report_published=item["report_published"],
+            change_note=item["change_note"],
+            source=Link(item["source"]["label"], item["source"]["url"]),
+            findings=item["findings"],
+        )
+    return dict(sorted(history.items()))
+
+
+def _claim_vocabulary(project: Project, errors: list[ContentError]) -> dict[str, ClaimDefinition]:
+    loaded = _read_yaml(project, "claims.yaml", "claims.schema.json", errors)
+    if loaded is None:
+        return {}
+    data, lines = loaded
+    vocabulary: dict[str, ClaimDefinition] = {}
+    for index, item in enumerate(data):
+        if item["id"] in vocabulary:
+            errors.append(ContentError(project.shown(project.data("claims.yaml")), lines.line_of((index, "id")), f"[{index}].id", f"claim id {item['id']!r} is defined twice"))
+            continue
+        vocabulary[item["id"]] = ClaimDefinition(item["id"], item["label"], item["definition"])
+    return vocabulary
+
+
+class _StatementReader:
+    """Reads one statement file against the tier history and the claim vocabulary."""
+
+    def __init__(self, project: Project, md: MarkdownIt, history: dict[int, _TierEntry], vocabulary: dict[str, ClaimDefinition]) -> None:
+        self.project = project
+        self.md = md
+        self.history = history
+        self.vocabulary = vocabulary
+
+    def read(self, path: Path, errors: list[ContentError]) -> Statement | None:
+        shown = self.project.shown(path)
+        try:
+            document = split_document(decode(path.read_bytes(), shown), shown)
+        except ContentError as error:
+            errors.append(error)
+            return None
+        found = schema.validate(document.data, self.project.schema("statement.schema.json"), shown, document.lines)
+        if found:
+            errors.extend(found)
+            return None
+        return self._build(path, shown, document, errors)
+
+    def _build(self, path: Path, shown: str, document: Document, errors: list[ContentError]) -> Statement | None:
+        data, lines = document.data, document.lines
+        before = len(errors)
+
+        def problem(field_path: tuple[str | int, ...], field: str, message: str) -> None:
+            errors.append(ContentError(shown, lines.line_of(field_path), field, message))
+
+        year, slug = data["year"], data["slug"]
+        name = _FILE_NAME.match(path.name)
+        if name is None or (int(name.group(1)), name.group(2)) != (year, slug):
+            problem(("slug",), "slug", f"file name must be '{year}-{slug}.md' (report year, hyphen, slug)")
+        entry = self.history.get(year)
+        if entry is None:
+            problem(("year",), "year", f"report year {year} is not in data/tiers.yaml; add the year's tier there first")
+        elif entry.tier != data["tier"]:
+            problem(("tier",), "tier", f"{data['tier']!r} disagrees with data/tiers.yaml, which gives {entry.tier!r} for {year}")
+
+        highlights: list[Highlight] = []
+        claims: list[tuple[ClaimDefinition, list[Passage]]] = []
+        seen_claims: set[str] = set()
+        for index, item in enumerate(data["claims"]):
+            claim = self.vocabulary.get(item["id"])
+            if claim is None:
+                problem(("claims", index, "id"), f"claims[{index}].id", f"unknown claim id {item['id']!r}; define it in data/claims.yaml")
+                continue
+            if claim.id in seen_claims:
+                problem(("claims", index, "id"), f"claims[{index}].id", f"claim {claim.id!r} is listed twice; give it several passages instead")
+                continue
+            seen_claims.add(claim.id)
+            passages = []
+            for number, text in enumerate(item["passages"]):
+                anchor = f"{slug}-{claim.id}-{number + 1}"
+                passages.append(Passage(text, anchor))
+                highlights.append(Highlight(text, anchor, "claim", f"Claim: {claim.label}", f"claims[{index}].passages[{number}]"))
+            claims.append((claim, passages))
+        quotes: list[ReportQuote] = []
+        for index, item in enumerate(data.get("report_quotes", [])):
+            passage = Passage(item["passage"], f"{slug}-report-{index + 1}")
+            quotes.append(ReportQuote(passage, item.get("note")))
+            highlights.append(Highlight(passage.text, passage.anchor, "report-quote", "Quoted from the US report", f"report_quotes[{index}].passage"))
+
+        body = render_body(self.md, document.body, slug, highlights)
+        for found in body.problems:
+            if found.body_line is not None:
+                errors.append(ContentError(shown, document.body_line + found.body_line - 1, found.field, found.message))
+            else:
+                field_path = _parse_field(found.field)
+                line = lines.line_of(field_path) if field_path else document.body_line
+                errors.append(ContentError(shown, line, found.field, found.message))
+        if len(errors) > before:
+            return None
+
+        source = data["source"]
+        return Statement(
+            id=data["id"],
+            year=year,
+            slug=slug,
+            tier=data["tier"],
+            title=data["title"],
+            issued=data["issued"],
+            office_name=data["office"]["name"],
+            office_wording=data["office"]["wording"],
+            office_holder=data["office_holder"],
+            occasion_kind=data["occasion"]["kind"],
+            occasion=data["occasion"]["description"],
+            summary=data["summary"],
+            source=Source(source["publisher"], source["url"], source["author"], source["published"], source["language"], source["text"]),
+            related=tuple(Link(r["label"], r["url"], r.get("note")) for r in data.get("related", [])),
+            claims=tuple(ClaimInStatement(claim, tuple(passages)) for claim, passages in claims),
+            report_quotes=tuple(quotes),
+            revised=data["revised"],
+            text_html=body.text_html,
+            notes_html=body.notes_html,
+            plain_text=body.plain_text,
+            path=shown,
+        )
+
+
+def _parse_field(field: str) -> tuple[str | int, ...]:
+    """`claims[2].passages[0]` -> ("claims", 2, "passages", 0); "body" -> ()."""
+    if field == "body":
+        return ()
+    parts: list[str | int] = []
+    for name, index in re.findall(r"([a-z_]+)|\[(\d+)\]", field):
+        parts.append(name if name else int(index))
+    return tuple(parts)
+
+
+def _check_unique(statements: list[Statement], errors: list[ContentError]) -> None:
+    by_url: dict[str, Statement] = {}
+    by_id: dict[str, Statement] = {}
+    for statement in statements:
+        for key, index, field in ((statement.url, by_url, "slug"), (statement.id, by_id, "id")):
+            other = index.get(key)
+            if other is not None:
+                errors.append(ContentError(statement.path, 1, field, f"duplicate {field}: {other.path} already uses {key!r}"))
+            index[key] = statement
+
+
+def _site_config(project: Project, base_url: str | None, errors: list[ContentError]) -> SiteConfig | None:
+    loaded = _read_yaml(project, "site.yaml", "site.schema.json", errors)
+    if loaded is None:
+        return None
+    data = dict(loaded[0])
+    if base_url is not None:
+        data["base_url"] = base_url if base_url.endswith("/") else base_url + "/"
+    return SiteConfig(**data)
+
+
+def load_archive(root: Path, *, base_url: str | None = None) -> Archive:
+    """Read and validate everything under `root`; raise ContentErrors listing every problem."""
+    project = Project(root)
+    errors: list[ContentError] = []
+    site = _site_config(project, base_url, errors)
+    history = _tier_history(project, errors)
+    vocabulary = _claim_vocabulary(project, errors)
+    corrections = _read_yaml(project, "corrections.yaml", "corrections.schema.json", errors)
+    redirects = _read_yaml(project, "redirects.yaml", "redirects.schema.json", errors)
+
+    reader = _StatementReader(project, create_parser(), history, vocabulary)
+    statements: list[Statement] = []
+    paths = sorted(project.statements.glob("*.md")) if project.statements.is_dir() else []
+    if not paths:
+        errors.append(ContentError(project.shown(project.statements), 1, "statements", "no statement files found"))
+    for path in paths:
+        statement = reader.read(path, errors)
+        if statement is not None:
+            statements.append(statement)
+    _check_unique(statements, errors)
+    if errors or site is None or corrections is None or redirects is None:
+        raise ContentErrors(errors)
+
+    statements.sort(key=lambda s: (s.year, s.issued, s.slug))
+    years: list[ReportYear] = []
+    claims_so_far: set[str] = set()
+    for year, entry in history.items():
+        of_year = tuple(s for s in statements if s.year == year)
+        year_claims = {c for s in of_year for c in s.claim_ids}
+        # "New" only means something once an earlier year has a statement to compare with.
+        new_claims = tuple(sorted(year_claims - claims_so_far)) if claims_so_far else ()
+        claims_so_far |= year_claims
+        previous = history[year - 1].tier if year - 1 in history else None
+        years.append(ReportYear(
+            year=year, tier=entry.tier, change=tier_change(previous, entry.tier), previous_tier=previous,
+            report_published=entry.report_published, change_note=entry.change_note, source=entry.source,
+            findings=entry.findings, statements=of_year, new_claim_ids=new_claims,
+        ))
+    return Archive(
+        site=site,
+        years=tuple(years),
+        claims=tuple(vocabulary.values()),
+        corrections=tuple(Correction(c["date"], tuple(c["paths"]), c["description"]) for c in corrections[0]),
+        redirects=tuple(sorted(redirects[0].items())),
+    )

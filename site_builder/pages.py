@@ -1,0 +1,222 @@
+"""What each page shows, assembled from the model: views, metadata and the claims matrix.
+
+Everything a template needs is computed here, so templates only lay it out.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from . import urls
+from .citations import Citation
+from .model import Archive, ClaimDefinition, Passage, ReportYear, Statement
+
+
+def long_date(value: str | None) -> str:
+    """"2024-06-25" -> "25 June 2024" (fixed English month names, no locale dependence)."""
+    if not value:
+        return "unknown"
+    day = date.fromisoformat(value)
+    months = ("January", "February", "March", "April", "May", "June", "July", "August",
+              "September", "October", "November", "December")
+    return f"{day.day} {months[day.month - 1]} {day.year}"
+
+
+@dataclass(frozen=True)
+class MatrixCell:
+    year: int
+    statement: Statement | None
+    passages: tuple[Passage, ...]
+
+    @property
+    def made(self) -> bool:
+        return bool(self.passages)
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    claim: ClaimDefinition
+    cells: tuple[MatrixCell, ...]
+
+    @property
+    def year_count(self) -> int:
+        return sum(1 for cell in self.cells if cell.made)
+
+
+def claim_matrix(archive: Archive) -> tuple[tuple[ReportYear, ...], tuple[MatrixRow, ...]]:
+    """Claims × report years that have statements; a cell holds the passages making it."""
+    years = tuple(y for y in archive.years if y.statements)
+    rows = []
+    for claim in archive.claims:
+        cells = []
+        for year in years:
+            passages: tuple[Passage, ...] = ()
+            found: Statement | None = None
+            for statement in year.statements:
+                for made in statement.claims:
+                    if made.claim.id == claim.id:
+                        passages += made.passages
+                        found = found or statement
+            cells.append(MatrixCell(year.year, found, passages))
+        rows.append(MatrixRow(claim, tuple(cells)))
+    return years, tuple(rows)
+
+
+@dataclass(frozen=True)
+class ClaimOccurrence:
+    year: ReportYear
+    statement: Statement
+    passages: tuple[Passage, ...]
+
+
+def claim_occurrences(archive: Archive, claim_id: str) -> tuple[ClaimOccurrence, ...]:
+    return tuple(
+        ClaimOccurrence(year, statement, made.passages)
+        for year in archive.years
+        for statement in year.statements
+        for made in statement.claims
+        if made.claim.id == claim_id
+    )
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """Machine-readable description of a page: Highwire, Dublin Core, OpenGraph, JSON-LD."""
+
+    meta_names: tuple[tuple[str, str], ...] = ()
+    meta_properties: tuple[tuple[str, str], ...] = ()
+    json_ld: str = ""
+
+
+def script_safe_json(data: Any) -> str:
+    """JSON that cannot close its <script> element or open a comment inside it."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1)
+    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+def _slash_date(value: str) -> str:
+    return value.replace("-", "/")
+
+
+def statement_metadata(statement: Statement, archive: Archive, page_url: str) -> Metadata:
+    site = archive.site
+    author = f"{statement.office_name}, Macao SAR Government"
+    names = [
+        ("citation_title", statement.heading),
+        ("citation_author", author),
+        ("citation_publication_date", _slash_date(statement.issued)),
+        ("citation_online_date", _slash_date(statement.revised)),
+        ("citation_publisher", site.publisher),
+        ("citation_language", statement.source.language),
+        ("citation_public_url", page_url),
+        ("citation_abstract", statement.summary),
+        ("citation_keywords", "; ".join(c.claim.label for c in statement.claims)),
+        ("DC.title", statement.heading),
+        ("DC.creator", author),
+        ("DC.date", statement.issued),
+        ("DC.publisher", site.publisher),
+        ("DC.language", statement.source.language),
+        ("DC.source", statement.source.url),
+        ("DC.identifier", page_url),
+        ("DC.type", "Text"),
+        ("DC.description", statement.summary),
+    ]
+    properties = [
+        ("og:type", "article"),
+        ("og:title", f"{statement.year}: {statement.heading}"),
+        ("og:description", statement.summary),
+        ("og:url", page_url),
+        ("og:site_name", site.title),
+        ("og:locale", "en_US"),
+        ("article:published_time", statement.issued),
+        ("article:modified_time", statement.revised),
+    ]
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Article",
+        "@id": page_url,
+        "url": page_url,
+        "identifier": statement.id,
+        "headline": statement.heading,
+        "name": statement.heading,
+        "description": statement.summary,
+        "datePublished": statement.issued,
+        "dateModified": statement.revised,
+        "inLanguage": statement.source.language,
+        "author": {"@type": "GovernmentOrganization", "name": author},
+        "publisher": {"@type": "Organization", "name": site.publisher},
+        "isBasedOn": {"@type": "CreativeWork", "url": statement.source.url, "publisher": {"@type": "Organization", "name": statement.source.publisher}},
+        "isPartOf": {"@type": "WebSite", "name": site.title, "url": site.base_url},
+        "about": [c.claim.label for c in statement.claims],
+    }
+    return Metadata(tuple(names), tuple(properties), script_safe_json(data))
+
+
+def page_metadata(title: str, description: str, page_url: str, archive: Archive, kind: str = "WebPage") -> Metadata:
+    site = archive.site
+    names = [
+        ("DC.title", title),
+        ("DC.publisher", site.publisher),
+        ("DC.language", site.language),
+        ("DC.identifier", page_url),
+        ("DC.description", description),
+    ]
+    properties = [
+        ("og:type", "website"),
+        ("og:title", title),
+        ("og:description", description),
+        ("og:url", page_url),
+        ("og:site_name", site.title),
+        ("og:locale", "en_US"),
+    ]
+    data = {
+        "@context": "https://schema.org",
+        "@type": kind,
+        "@id": page_url,
+        "url": page_url,
+        "name": title,
+        "description": description,
+        "inLanguage": site.language,
+        "isPartOf": {"@type": "WebSite", "name": site.title, "url": site.base_url},
+        "publisher": {"@type": "Organization", "name": site.publisher},
+    }
+    return Metadata(tuple(names), tuple(properties), script_safe_json(data))
+
+
+def year_metadata(year: ReportYear, archive: Archive, page_url: str, title: str, description: str) -> Metadata:
+    base = page_metadata(title, description, page_url, archive)
+    dates = [s.revised for s in year.statements]
+    names = base.meta_names + (
+        ("citation_title", title),
+        ("citation_author", archive.site.publisher),
+        ("citation_publisher", archive.site.publisher),
+        ("citation_public_url", page_url),
+    ) + ((("citation_publication_date", _slash_date(max(dates))),) if dates else ())
+    return Metadata(names, base.meta_properties, base.json_ld)
+
+
+@dataclass(frozen=True)
+class PageView:
+    """One HTML page to render: where it goes, with what template and what data."""
+
+    path: str
+    template: str
+    title: str
+    description: str
+    metadata: Metadata
+    context: dict[str, Any] = field(default_factory=dict)
+    citation: Citation | None = None
+    noindex: bool = False
+    # A redirect page names its target as canonical; every other page names itself.
+    canonical_path: str | None = None
+
+    @property
+    def canonical(self) -> str:
+        return self.path if self.canonical_path is None else self.canonical_path
+
+    @property
+    def output(self) -> str:
+        return urls.output_file(self.path)

@@ -1,0 +1,179 @@
+"""Render: turn the validated archive into every file of the site, in memory.
+
+One Jinja2 environment per build; the result is a mapping of output path to bytes, so
+writing (and comparing two builds) is a separate, simple step.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from . import urls
+from .chart import tier_chart
+from .citations import Citation, cite_statement, cite_year
+from .exports import data_files
+from .feeds import feed_files
+from .model import Archive, ReportYear, Statement
+from .pages import (
+    PageView,
+    claim_matrix,
+    claim_occurrences,
+    long_date,
+    page_metadata,
+    statement_metadata,
+    year_metadata,
+)
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self'; font-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'none'"
+)
+
+
+def create_environment(templates: Path, site_urls: urls.SiteUrls) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(templates),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["url"] = site_urls.local
+    env.filters["absolute"] = site_urls.absolute
+    env.filters["long_date"] = long_date
+    env.globals["csp"] = CONTENT_SECURITY_POLICY
+    env.globals["rss_url"] = site_urls.local(urls.RSS)
+    env.globals["atom_url"] = site_urls.local(urls.ATOM)
+    return env
+
+
+def _citation_files(page: str, citation: Citation) -> dict[str, bytes]:
+    return {
+        urls.citation(page, "bib"): citation.bibtex.encode("utf-8"),
+        urls.citation(page, "ris"): citation.ris.encode("utf-8"),
+        urls.citation(page, "csl"): citation.csl_json.encode("utf-8"),
+    }
+
+
+def _neighbours(years: tuple[ReportYear, ...], index: int) -> tuple[ReportYear | None, ReportYear | None]:
+    previous = years[index - 1] if index > 0 else None
+    following = years[index + 1] if index + 1 < len(years) else None
+    return previous, following
+
+
+def _year_view(archive: Archive, index: int, site_urls: urls.SiteUrls) -> PageView:
+    year = archive.years[index]
+    path = urls.year(year.year)
+    title = f"{year.year}: Macao in the Trafficking in Persons Report"
+    statements = len(year.statements)
+    description = (
+        f"Macao was placed on {year.tier} in the {year.year} Trafficking in Persons Report. "
+        + (f"The archive holds {statements} government response(s)." if statements else "The archive holds no government response for this year yet.")
+    )
+    previous, following = _neighbours(archive.years, index)
+    citation = cite_year(year, site_urls.absolute(path), archive.site)
+    return PageView(
+        path=path, template="year.html", title=title, description=description,
+        metadata=year_metadata(year, archive, site_urls.absolute(path), title, description),
+        context={"year": year, "previous": previous, "next": following, "claims_by_id": {c.id: c for c in archive.claims}},
+        citation=citation,
+    )
+
+
+def _statement_view(archive: Archive, statement: Statement, site_urls: urls.SiteUrls) -> PageView:
+    path = statement.url
+    year = next(y for y in archive.years if y.year == statement.year)
+    return PageView(
+        path=path, template="statement.html", title=f"{statement.year}: {statement.heading}",
+        description=statement.summary,
+        metadata=statement_metadata(statement, archive, site_urls.absolute(path)),
+        context={"statement": statement, "year": year},
+        citation=cite_statement(statement, site_urls.absolute(path), archive.site),
+    )
+
+
+def page_views(archive: Archive, site_urls: urls.SiteUrls) -> list[PageView]:
+    """Every HTML page of the URL contract, plus redirect pages for moved URLs."""
+    absolute = site_urls.absolute
+    home_title = archive.site.title
+    views = [
+        PageView(
+            path=urls.HOME, template="index.html", title=home_title, description=archive.site.description,
+            metadata=page_metadata(home_title, archive.site.description, absolute(urls.HOME), archive, "CollectionPage"),
+            context={"chart": tier_chart(archive.years)},
+        )
+    ]
+    views += [_year_view(archive, i, site_urls) for i in range(len(archive.years))]
+    views += [_statement_view(archive, s, site_urls) for s in archive.statements]
+    claims_description = "Every claim made in Macao's responses, with the report years that make it."
+    matrix_years, matrix_rows = claim_matrix(archive)
+    views.append(PageView(
+        path=urls.CLAIMS, template="claims.html", title="Claims across years", description=claims_description,
+        metadata=page_metadata("Claims across years", claims_description, absolute(urls.CLAIMS), archive),
+        context={"matrix_years": matrix_years, "matrix_rows": matrix_rows},
+    ))
+    for claim in archive.claims:
+        path = urls.claim(claim.id)
+        title = f"Claim: {claim.label}"
+        views.append(PageView(
+            path=path, template="claim.html", title=title, description=claim.definition,
+            metadata=page_metadata(title, claim.definition, absolute(path), archive),
+            context={"claim": claim, "occurrences": claim_occurrences(archive, claim.id)},
+        ))
+    about_description = "How the archive collects, transcribes and annotates Macao's responses, and how to report a correction."
+    views.append(PageView(
+        path=urls.ABOUT, template="about.html", title="About the archive and its method", description=about_description,
+        metadata=page_metadata("About the archive and its method", about_description, absolute(urls.ABOUT), archive, "AboutPage"),
+    ))
+    views.append(PageView(
+        path="404.html", template="404.html", title="Page not found", description="No page at this address.",
+        metadata=page_metadata("Page not found", "No page at this address.", absolute("404.html"), archive), noindex=True,
+    ))
+    for old, new in archive.redirects:
+        views.append(PageView(
+            path=old.lstrip("/"), template="redirect.html", title="This page has moved", description=f"Moved to {absolute(new.lstrip('/'))}",
+            metadata=page_metadata("This page has moved", "Moved.", absolute(new.lstrip("/")), archive),
+            context={"target": new.lstrip("/")}, noindex=True, canonical_path=new.lstrip("/"),
+        ))
+    return views
+
+
+def _sitemap(views: list[PageView], site_urls: urls.SiteUrls) -> bytes:
+    entries = "".join(f"  <url><loc>{escape(site_urls.absolute(v.path))}</loc></url>\n" for v in views if not v.noindex)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+        f"{entries}</urlset>\n"
+    ).encode("utf-8")
+
+
+def _static_files(static: Path) -> dict[str, bytes]:
+    return {
+        "assets/" + path.relative_to(static).as_posix(): path.read_bytes()
+        for path in sorted(static.rglob("*"))
+        if path.is_file()
+    }
+
+
+def render_site(archive: Archive, root: Path) -> dict[str, bytes]:
+    """Every output file of the site: relative path -> bytes."""
+    site_urls = urls.SiteUrls(archive.site.base_url)
+    env = create_environment(root / "templates", site_urls)
+    views = page_views(archive, site_urls)
+    files: dict[str, bytes] = {}
+    for view in views:
+        template = env.get_template(view.template)
+        html = template.render(archive=archive, site=archive.site, page=view, **view.context)
+        files[view.output] = html.encode("utf-8")
+        if view.citation is not None:
+            files.update(_citation_files(view.path, view.citation))
+    files.update(feed_files(archive, site_urls.absolute))
+    files.update(data_files(archive, site_urls.absolute))
+    files["sitemap.xml"] = _sitemap(views, site_urls)
+    files["robots.txt"] = f"User-agent: *\nAllow: /\nSitemap: {site_urls.absolute('sitemap.xml')}\n".encode()
+    files.update(_static_files(root / "static"))
+    return dict(sorted(files.items()))

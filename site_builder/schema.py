@@ -1,0 +1,82 @@
+"""Validate YAML data against the published JSON Schemas in schema/, with precise messages."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError
+
+from .errors import ContentError
+from .front_matter import FieldPath, LineMap, field_name
+
+_PATTERN_HINTS = {
+    "url": "is not an http or https address",
+    "slug": "must be lower-case letters, digits and single hyphens",
+    "id": "is not a valid identifier for this field",
+    "language": "is not a BCP 47 language tag such as 'en' or 'zh-Hant'",
+    "base_url": "must be an http(s) address ending in '/'",
+}
+_TYPE_NAMES = {dict: "a mapping", list: "a list", str: "text", int: "a whole number", float: "a number", bool: "true/false", type(None): "empty"}
+
+
+@cache
+def _validator(schema_path: Path) -> Draft202012Validator:
+    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    return Draft202012Validator(schema, format_checker=FormatChecker())
+
+
+def _leaves(error: ValidationError) -> Iterator[ValidationError]:
+    """The most specific errors: `anyOf`/`oneOf` wrap the real reasons in their context."""
+    if error.context:
+        for sub in error.context:
+            yield from _leaves(sub)
+    else:
+        yield error
+
+
+def _describe(error: ValidationError) -> tuple[FieldPath, str]:
+    path: FieldPath = tuple(error.absolute_path)
+    value = error.instance
+    kind = error.validator
+    last = str(path[-1]) if path and isinstance(path[-1], str) else ""
+    if kind == "required":
+        missing = next(name for name in error.validator_value if name not in value)
+        return path + (missing,), "required field is missing"
+    if kind == "additionalProperties":
+        allowed = error.schema.get("properties", {})
+        extra = sorted(str(key) for key in value if key not in allowed)
+        return path + (extra[0],), f"unknown field (allowed: {', '.join(allowed)})"
+    if kind == "enum":
+        options = ", ".join(repr(option) for option in error.validator_value)
+        what = "tier" if last == "tier" else "value"
+        return path, f"unknown {what} {value!r}; expected one of {options}"
+    if kind == "type":
+        expected = error.validator_value
+        expected_text = " or ".join(expected) if isinstance(expected, list) else expected
+        return path, f"expected {expected_text}, got {_TYPE_NAMES.get(type(value), type(value).__name__)}: {value!r}"
+    if kind == "format" and error.validator_value == "date":
+        return path, f"not a date in the form YYYY-MM-DD: {value!r}"
+    if kind == "pattern":
+        return path, f"{value!r} {_PATTERN_HINTS.get(last, 'does not have the expected form')}"
+    if kind == "minLength" and error.validator_value == 1:
+        return path, "must not be empty"
+    if kind == "minItems":
+        return path, f"needs at least {error.validator_value} item(s)"
+    if kind == "propertyNames":
+        return path, f"{value!r} is not a site path such as '/2024/'"
+    return path, error.message
+
+
+def validate(data: Any, schema_path: Path, file: str, lines: LineMap) -> list[ContentError]:
+    """Every schema violation of `data`, located at its line in `file`."""
+    errors: list[ContentError] = []
+    for error in _validator(schema_path).iter_errors(data):
+        for leaf in _leaves(error):
+            path, message = _describe(leaf)
+            errors.append(ContentError(file, lines.line_of(path), field_name(path), message))
+    return errors
