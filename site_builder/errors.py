@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 
-@dataclass(frozen=True, order=True)
-class ContentError:
+class ContentError(Exception):
     """One problem in the archive's content, located precisely enough to fix it."""
 
-    path: str
-    line: int
-    field: str
-    message: str
+    def __init__(self, path: str, line: int, field: str, message: str) -> None:
+        super().__init__(path, line, field, message)
+        self.path = path
+        self.line = line
+        self.field = field
+        self.message = message
+
+    @property
+    def key(self) -> tuple[str, int, str, str]:
+        return (self.path, self.line, self.field, self.message)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ContentError) and self.key == other.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.field}: {self.message}"
@@ -23,7 +33,7 @@ class ContentErrors(Exception):
     """Raised once all problems in the content are known; carries every one of them."""
 
     def __init__(self, errors: list[ContentError]) -> None:
-        self.errors = sorted(set(errors))
+        self.errors = sorted(set(errors), key=lambda error: error.key)
         super().__init__("\n".join(str(e) for e in self.errors))
 
 

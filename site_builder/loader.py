@@ -32,8 +32,6 @@ from .model import (
     tier_change,
 )
 
-_FILE_NAME = re.compile(r"^(\d{4})-([a-z0-9]+(?:-[a-z0-9]+)*)\.md$")
-
 
 @dataclass(frozen=True)
 class Project:
@@ -126,7 +124,7 @@ class _StatementReader:
         self.history = history
         self.vocabulary = vocabulary
 
-    def read(self, path: Path, errors: list[ContentError]) -> Statement | None:
+    def read(self, path: Path, errors: list[ContentError]) -> tuple[Statement, LineMap] | None:
         shown = self.project.shown(path)
         try:
             document = split_document(decode(path.read_bytes(), shown), shown)
@@ -137,9 +135,10 @@ class _StatementReader:
         if found:
             errors.extend(found)
             return None
-        return self._build(path, shown, document, errors)
+        statement = self._build(shown, document, errors)
+        return None if statement is None else (statement, document.lines)
 
-    def _build(self, path: Path, shown: str, document: Document, errors: list[ContentError]) -> Statement | None:
+    def _build(self, shown: str, document: Document, errors: list[ContentError]) -> Statement | None:
         data, lines = document.data, document.lines
         before = len(errors)
 
@@ -147,9 +146,6 @@ class _StatementReader:
             errors.append(ContentError(shown, lines.line_of(field_path), field, message))
 
         year, slug = data["year"], data["slug"]
-        name = _FILE_NAME.match(path.name)
-        if name is None or (int(name.group(1)), name.group(2)) != (year, slug):
-            problem(("slug",), "slug", f"file name must be '{year}-{slug}.md' (report year, hyphen, slug)")
         entry = self.history.get(year)
         if entry is None:
             problem(("year",), "year", f"report year {year} is not in data/tiers.yaml; add the year's tier there first")
@@ -227,15 +223,18 @@ def _parse_field(field: str) -> tuple[str | int, ...]:
     return tuple(parts)
 
 
-def _check_unique(statements: list[Statement], errors: list[ContentError]) -> None:
+def _check_unique(statements: list[tuple[Statement, LineMap]], errors: list[ContentError]) -> None:
+    """Year and slug make the URL, and the id the feed entry: each must be unique."""
     by_url: dict[str, Statement] = {}
     by_id: dict[str, Statement] = {}
-    for statement in statements:
+    for statement, lines in statements:
         for key, index, field in ((statement.url, by_url, "slug"), (statement.id, by_id, "id")):
             other = index.get(key)
             if other is not None:
-                errors.append(ContentError(statement.path, 1, field, f"duplicate {field}: {other.path} already uses {key!r}"))
-            index[key] = statement
+                what = f"year and slug /{key}" if field == "slug" else f"id {key!r}"
+                errors.append(ContentError(statement.path, lines.line_of((field,)), field, f"duplicate {field}: {other.path} already uses {what}"))
+            else:
+                index[key] = statement
 
 
 def _site_config(project: Project, base_url: str | None, errors: list[ContentError]) -> SiteConfig | None:
@@ -259,19 +258,19 @@ def load_archive(root: Path, *, base_url: str | None = None) -> Archive:
     redirects = _read_yaml(project, "redirects.yaml", "redirects.schema.json", errors)
 
     reader = _StatementReader(project, create_parser(), history, vocabulary)
-    statements: list[Statement] = []
+    read: list[tuple[Statement, LineMap]] = []
     paths = sorted(project.statements.glob("*.md")) if project.statements.is_dir() else []
     if not paths:
         errors.append(ContentError(project.shown(project.statements), 1, "statements", "no statement files found"))
     for path in paths:
-        statement = reader.read(path, errors)
-        if statement is not None:
-            statements.append(statement)
-    _check_unique(statements, errors)
+        found = reader.read(path, errors)
+        if found is not None:
+            read.append(found)
+    _check_unique(read, errors)
     if errors or site is None or corrections is None or redirects is None:
         raise ContentErrors(errors)
 
-    statements.sort(key=lambda s: (s.year, s.issued, s.slug))
+    statements = sorted((s for s, _ in read), key=lambda s: (s.year, s.issued, s.slug))
     years: list[ReportYear] = []
     claims_so_far: set[str] = set()
     for year, entry in history.items():

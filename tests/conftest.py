@@ -1,0 +1,62 @@
+"""Shared fixtures: a disposable copy of the project, and one real build per session."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from site_builder.loader import load_archive
+from site_builder.model import Archive
+from site_builder.render import render_site
+from site_builder.writer import write_site
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTENT = ("statements", "data", "schema", "templates", "static")
+BASE_URL = "https://archive.test/"
+
+
+def copy_project(target: Path) -> Path:
+    for name in CONTENT:
+        shutil.copytree(ROOT / name, target / name)
+    return target
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the archive's content that a test may break."""
+    return copy_project(tmp_path / "project")
+
+
+@pytest.fixture
+def edit(project: Path) -> Callable[[str, str, str], Path]:
+    """Replace text in one content file of the copy; fail loudly if the text is absent."""
+
+    def replace(relative: str, old: str, new: str) -> Path:
+        path = project / relative
+        text = path.read_text(encoding="utf-8")
+        assert old in text, f"{old!r} not in {relative}"
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+        return path
+
+    return replace
+
+
+@pytest.fixture(scope="session")
+def archive() -> Archive:
+    return load_archive(ROOT, base_url=BASE_URL)
+
+
+@pytest.fixture(scope="session")
+def site_files(archive: Archive) -> dict[str, bytes]:
+    return render_site(archive, ROOT)
+
+
+@pytest.fixture(scope="session")
+def site(site_files: dict[str, bytes], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real archive, built once into a temporary folder."""
+    out = tmp_path_factory.mktemp("build") / "_site"
+    write_site(site_files, out)
+    return out
