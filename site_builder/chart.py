@@ -8,7 +8,7 @@ from .model import ReportYear, tier_rank
 
 RANKED_TIERS = ("Tier 1", "Tier 2", "Tier 2 Watch List", "Tier 3")
 WIDTH, HEIGHT = 720, 250
-LEFT, RIGHT, TOP, BOTTOM = 150, 24, 20, 40
+LEFT, RIGHT, TOP, BOTTOM = 150, 24, 20, 56
 
 
 @dataclass(frozen=True)
@@ -58,4 +58,4 @@ def tier_chart(years: tuple[ReportYear, ...]) -> TierChart:
         for i, y in enumerate(ranked)
     )
     path = " ".join(f"{'M' if i == 0 else 'L'}{p.x},{p.y}" for i, p in enumerate(points))
-    return TierChart(WIDTH, HEIGHT, LEFT, WIDTH - RIGHT, HEIGHT - BOTTOM + 14, rows, points, path)
+    return TierChart(WIDTH, HEIGHT, LEFT, WIDTH - RIGHT, HEIGHT - 16, rows, points, path)

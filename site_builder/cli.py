@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .errors import ContentErrors
 from .loader import load_archive
+from .lock import LOCK_FILE, broken_promises, published_entries, read_lock, write_lock
 from .render import render_site
 from .writer import write_site
 
@@ -30,12 +31,31 @@ def build(root: Path, out: Path, base_url: str | None) -> int:
     started = time.perf_counter()
     try:
         archive = load_archive(root, base_url=base_url)
+        files = render_site(archive, root)
     except ContentErrors as errors:
         return _report(errors)
-    files = render_site(archive, root)
     write_site(files, out)
     pages = sum(1 for name in files if name.endswith(".html"))
     print(f"Built {pages} pages ({len(files)} files) into {out} in {time.perf_counter() - started:.2f} s")
+    return 0
+
+
+def lock(root: Path) -> int:
+    """Record what the build publishes in the lock; refuse if it dropped a locked entry."""
+    try:
+        archive = load_archive(root)
+        files = render_site(archive, root)
+    except ContentErrors as errors:
+        return _report(errors)
+    locked = read_lock(root)
+    dropped = broken_promises(locked, archive, files)
+    for entry in dropped:
+        print(f"{LOCK_FILE}: {entry}: no longer published; add a redirect in data/redirects.yaml", file=sys.stderr)
+    if dropped:
+        return 1
+    added = published_entries(archive, files) - locked
+    write_lock(root, locked | added)
+    print(f"{LOCK_FILE}: {len(added)} new entr{'y' if len(added) == 1 else 'ies'} recorded")
     return 0
 
 
@@ -126,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         command.add_argument("--out", type=Path, default=None, help="output folder (default: _site)")
         command.add_argument("--base-url", default=None, help="absolute URL the site is published at")
     commands.add_parser("check", help="validate the content and report every problem")
+    commands.add_parser("lock", help="record newly published URLs and feed ids in data/published.lock")
     serve_cmd = commands.add_parser("serve", help="build and preview on localhost")
     serve_cmd.add_argument("--port", type=int, default=8000)
     serve_cmd.add_argument("--out", type=Path, default=None)
@@ -137,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     out = getattr(args, "out", None) or root / "_site"
     if args.command == "check":
         return check(root)
+    if args.command == "lock":
+        return lock(root)
     if args.command == "serve":
         return serve(root, out, args.port)
     if args.command == "new":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from html import escape
 
 from feedgen.feed import FeedGenerator
 
@@ -43,9 +44,19 @@ def _generator(archive: Archive, absolute_url: Callable[[str], str], self_path: 
 
 
 def content_html(statement: Statement) -> str:
-    """The annotated statement as feed content: the text, then the archive's notes."""
-    notes = f'<h2>Archive notes</h2>\n{statement.notes_html}' if statement.notes_html else ""
-    return f"{statement.text_html}{notes}"
+    """The annotated statement as feed content: the text, the archive's notes, the claims.
+
+    Feed readers often strip `<mark>`, so the claims are also listed in plain markup.
+    """
+    notes = f"<h2>Archive notes</h2>\n{statement.notes_html}" if statement.notes_html else ""
+    claims = "".join(
+        f"<li><strong>{escape(made.claim.label, quote=False)}</strong>: "
+        + "; ".join(f"“{escape(p.text, quote=False)}”" for p in made.passages)
+        + "</li>\n"
+        for made in statement.claims
+    )
+    claims_html = f"<h2>Claims in this statement (archive annotation)</h2>\n<ul>\n{claims}</ul>\n" if claims else ""
+    return f"{statement.text_html}{notes}{claims_html}"
 
 
 def _add_entry(feed: FeedGenerator, statement: Statement, absolute_url: Callable[[str], str], html: str) -> None:

@@ -16,6 +16,7 @@ from .chart import tier_chart
 from .citations import Citation, cite_statement, cite_year
 from .exports import data_files
 from .feeds import feed_files
+from .errors import ContentError, ContentErrors
 from .model import Archive, ReportYear, Statement
 from .pages import (
     PageView,
@@ -27,6 +28,7 @@ from .pages import (
     year_metadata,
 )
 
+REDIRECTS_FILE = "data/redirects.yaml"
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self'; font-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'none'"
@@ -133,6 +135,7 @@ def page_views(archive: Archive, site_urls: urls.SiteUrls) -> list[PageView]:
         path="404.html", template="404.html", title="Page not found", description="No page at this address.",
         metadata=page_metadata("Page not found", "No page at this address.", absolute("404.html"), archive), noindex=True,
     ))
+    _check_redirects(archive, {v.path for v in views})
     for old, new in archive.redirects:
         views.append(PageView(
             path=old.lstrip("/"), template="redirect.html", title="This page has moved", description=f"Moved to {absolute(new.lstrip('/'))}",
@@ -140,6 +143,18 @@ def page_views(archive: Archive, site_urls: urls.SiteUrls) -> list[PageView]:
             context={"target": new.lstrip("/")}, noindex=True, canonical_path=new.lstrip("/"),
         ))
     return views
+
+
+def _check_redirects(archive: Archive, pages: set[str]) -> None:
+    """A redirect must leave a page that no longer exists, for one that does."""
+    errors = []
+    for old, new in archive.redirects:
+        if old.lstrip("/") in pages:
+            errors.append(ContentError(REDIRECTS_FILE, 1, old, "this path is still a page of the site; a redirect would hide it"))
+        if new.lstrip("/") not in pages:
+            errors.append(ContentError(REDIRECTS_FILE, 1, old, f"redirect target {new} is not a page of the site"))
+    if errors:
+        raise ContentErrors(errors)
 
 
 def _sitemap(views: list[PageView], site_urls: urls.SiteUrls) -> bytes:
@@ -171,6 +186,12 @@ def render_site(archive: Archive, root: Path) -> dict[str, bytes]:
         files[view.output] = html.encode("utf-8")
         if view.citation is not None:
             files.update(_citation_files(view.path, view.citation))
+    # A moved page's citation downloads stay available at its old address too.
+    for old, new in archive.redirects:
+        for kind in urls.CITATION_FORMATS:
+            moved = files.get(urls.citation(new.lstrip("/"), kind))
+            if moved is not None:
+                files[urls.citation(old.lstrip("/"), kind)] = moved
     files.update(feed_files(archive, site_urls.absolute))
     files.update(data_files(archive, site_urls.absolute))
     files["sitemap.xml"] = _sitemap(views, site_urls)
