@@ -231,14 +231,15 @@ def _html_escaped(value: Any, key: str = "") -> Any:
     """A copy of an item with its text HTML-escaped.
 
     citeproc-py's HTML formatter escapes its own terms but copies variable values verbatim, so
-    a title containing `<script>` would otherwise reach the page as markup.
+    a title containing `<script>` would otherwise reach the page as markup. Double quotes are
+    escaped too, so the entry is safe in a double-quoted attribute; apostrophes stay readable.
     """
     if isinstance(value, dict):
         return {k: _html_escaped(v, k) for k, v in value.items()}
     if isinstance(value, list):
         return [_html_escaped(v, key) for v in value]
     if isinstance(value, str) and key not in _CODE_KEYS:
-        return html.escape(value, quote=True)
+        return html.escape(value, quote=False).replace('"', "&quot;")
     return value
 
 

@@ -111,15 +111,12 @@ def _statement_record(statement: Statement, absolute_url: UrlFor) -> dict[str, A
             {
                 "id": claim.claim.id,
                 "label": claim.claim.label,
-                "passages": [
-                    {"text": p.text, "anchor": p.anchor, "url": f"{page}#{p.anchor}"} for p in claim.passages
-                ],
+                "passages": [{"text": p.text, "anchor": p.anchor, "url": f"{page}#{p.anchor}"} for p in claim.passages],
             }
             for claim in statement.claims
         ],
         "report_quotes": [
-            {"text": quote.passage.text, "anchor": quote.passage.anchor, "note": quote.note}
-            for quote in statement.report_quotes
+            {"text": quote.passage.text, "anchor": quote.passage.anchor, "note": quote.note} for quote in statement.report_quotes
         ],
         "revised": statement.revised,
         "text": statement.plain_text,

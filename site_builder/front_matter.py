@@ -79,13 +79,13 @@ def _walk(node: yaml.Node, path: FieldPath, offset: int, errors: list[str]) -> I
             if key in seen:
                 errors.append(key)
             seen.add(key)
-            yield path + (key,), key_node.start_mark.line + 1 + offset
-            for sub_path, line in _walk(value_node, path + (key,), offset, errors):
-                if sub_path != path + (key,):
+            yield (*path, key), key_node.start_mark.line + 1 + offset
+            for sub_path, line in _walk(value_node, (*path, key), offset, errors):
+                if sub_path != (*path, key):
                     yield sub_path, line
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            yield from _walk(item, path + (index,), offset, errors)
+            yield from _walk(item, (*path, index), offset, errors)
 
 
 def parse_yaml(text: str, path: str, first_line: int = 1) -> tuple[Any, LineMap]:

@@ -88,7 +88,14 @@ def _tier_history(project: Project, errors: list[ContentError]) -> dict[int, _Ti
     history: dict[int, _TierEntry] = {}
     for index, item in enumerate(data):
         if item["year"] in history:
-            errors.append(ContentError(project.shown(project.data("tiers.yaml")), lines.line_of((index, "year")), f"[{index}].year", f"year {item['year']} is listed twice"))
+            errors.append(
+                ContentError(
+                    project.shown(project.data("tiers.yaml")),
+                    lines.line_of((index, "year")),
+                    f"[{index}].year",
+                    f"year {item['year']} is listed twice",
+                )
+            )
             continue
         history[item["year"]] = _TierEntry(
             year=item["year"],
@@ -109,7 +116,14 @@ def _claim_vocabulary(project: Project, errors: list[ContentError]) -> dict[str,
     vocabulary: dict[str, ClaimDefinition] = {}
     for index, item in enumerate(data):
         if item["id"] in vocabulary:
-            errors.append(ContentError(project.shown(project.data("claims.yaml")), lines.line_of((index, "id")), f"[{index}].id", f"claim id {item['id']!r} is defined twice"))
+            errors.append(
+                ContentError(
+                    project.shown(project.data("claims.yaml")),
+                    lines.line_of((index, "id")),
+                    f"[{index}].id",
+                    f"claim id {item['id']!r} is defined twice",
+                )
+            )
             continue
         vocabulary[item["id"]] = ClaimDefinition(item["id"], item["label"], item["definition"])
     return vocabulary
@@ -161,7 +175,9 @@ class _StatementReader:
                 problem(("claims", index, "id"), f"claims[{index}].id", f"unknown claim id {item['id']!r}; define it in data/claims.yaml")
                 continue
             if claim.id in seen_claims:
-                problem(("claims", index, "id"), f"claims[{index}].id", f"claim {claim.id!r} is listed twice; give it several passages instead")
+                problem(
+                    ("claims", index, "id"), f"claims[{index}].id", f"claim {claim.id!r} is listed twice; give it several passages instead"
+                )
                 continue
             seen_claims.add(claim.id)
             passages = []
@@ -174,7 +190,9 @@ class _StatementReader:
         for index, item in enumerate(data.get("report_quotes", [])):
             passage = Passage(item["passage"], f"{slug}-report-{index + 1}")
             quotes.append(ReportQuote(passage, item.get("note")))
-            highlights.append(Highlight(passage.text, passage.anchor, "report-quote", "Quoted from the US report", f"report_quotes[{index}].passage"))
+            highlights.append(
+                Highlight(passage.text, passage.anchor, "report-quote", "Quoted from the US report", f"report_quotes[{index}].passage")
+            )
 
         body = render_body(self.md, document.body, slug, highlights)
         for found in body.problems:
@@ -232,7 +250,9 @@ def _check_unique(statements: list[tuple[Statement, LineMap]], errors: list[Cont
             other = index.get(key)
             if other is not None:
                 what = f"year and slug /{key}" if field == "slug" else f"id {key!r}"
-                errors.append(ContentError(statement.path, lines.line_of((field,)), field, f"duplicate {field}: {other.path} already uses {what}"))
+                errors.append(
+                    ContentError(statement.path, lines.line_of((field,)), field, f"duplicate {field}: {other.path} already uses {what}")
+                )
             else:
                 index[key] = statement
 
@@ -280,11 +300,20 @@ def load_archive(root: Path, *, base_url: str | None = None) -> Archive:
         new_claims = tuple(sorted(year_claims - claims_so_far)) if claims_so_far else ()
         claims_so_far |= year_claims
         previous = history[year - 1].tier if year - 1 in history else None
-        years.append(ReportYear(
-            year=year, tier=entry.tier, change=tier_change(previous, entry.tier), previous_tier=previous,
-            report_published=entry.report_published, change_note=entry.change_note, source=entry.source,
-            findings=entry.findings, statements=of_year, new_claim_ids=new_claims,
-        ))
+        years.append(
+            ReportYear(
+                year=year,
+                tier=entry.tier,
+                change=tier_change(previous, entry.tier),
+                previous_tier=previous,
+                report_published=entry.report_published,
+                change_note=entry.change_note,
+                source=entry.source,
+                findings=entry.findings,
+                statements=of_year,
+                new_claim_ids=new_claims,
+            )
+        )
     return Archive(
         site=site,
         years=tuple(years),

@@ -133,10 +133,10 @@ def _split_children(paragraph: _Paragraph, spans: list[tuple[int, int, Highlight
     for start, end, highlight in spans:
         open_token = Token("highlight_open", "mark", 1)
         open_token.attrs = {"id": highlight.anchor, "class": highlight.css_class, "title": highlight.title}
-        child, offset = paragraph.positions[start]
-        cuts.setdefault(child, []).append((offset, 1, open_token))
-        child, offset = paragraph.positions[end - 1]
-        cuts.setdefault(child, []).append((offset + 1, 0, Token("highlight_close", "mark", -1)))
+        first_child, first_offset = paragraph.positions[start]
+        cuts.setdefault(first_child, []).append((first_offset, 1, open_token))
+        last_child, last_offset = paragraph.positions[end - 1]
+        cuts.setdefault(last_child, []).append((last_offset + 1, 0, Token("highlight_close", "mark", -1)))
     rebuilt: list[Token] = []
     for index, child in enumerate(paragraph.inline.children or []):
         if index not in cuts:
@@ -208,7 +208,9 @@ def render_body(md: MarkdownIt, body: str, doc_id: str, highlights: Sequence[Hig
             problems.append(BodyProblem(highlight.field, f"passage not found in the text (within one paragraph): '{needle}'"))
             continue
         if len(hits) > 1:
-            problems.append(BodyProblem(highlight.field, f"passage occurs {len(hits)} times in the text; quote more of it so it is unique: '{needle}'"))
+            problems.append(
+                BodyProblem(highlight.field, f"passage occurs {len(hits)} times in the text; quote more of it so it is unique: '{needle}'")
+            )
             continue
         number, start = hits[0]
         end = start + len(needle)

@@ -16,12 +16,11 @@ from .model import Archive, ClaimDefinition, Passage, ReportYear, Statement
 
 
 def long_date(value: str | None) -> str:
-    """"2024-06-25" -> "25 June 2024" (fixed English month names, no locale dependence)."""
+    """ "2024-06-25" -> "25 June 2024" (fixed English month names, no locale dependence)."""
     if not value:
         return "unknown"
     day = date.fromisoformat(value)
-    months = ("January", "February", "March", "April", "May", "June", "July", "August",
-              "September", "October", "November", "December")
+    months = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
     return f"{day.day} {months[day.month - 1]} {day.year}"
 
 
@@ -148,7 +147,11 @@ def statement_metadata(statement: Statement, archive: Archive, page_url: str) ->
         "inLanguage": statement.source.language,
         "author": {"@type": "GovernmentOrganization", "name": author},
         "publisher": {"@type": "Organization", "name": site.publisher},
-        "isBasedOn": {"@type": "CreativeWork", "url": statement.source.url, "publisher": {"@type": "Organization", "name": statement.source.publisher}},
+        "isBasedOn": {
+            "@type": "CreativeWork",
+            "url": statement.source.url,
+            "publisher": {"@type": "Organization", "name": statement.source.publisher},
+        },
         "isPartOf": {"@type": "WebSite", "name": site.title, "url": site.base_url},
         "about": [c.claim.label for c in statement.claims],
     }
@@ -189,12 +192,16 @@ def page_metadata(title: str, description: str, page_url: str, archive: Archive,
 def year_metadata(year: ReportYear, archive: Archive, page_url: str, title: str, description: str) -> Metadata:
     base = page_metadata(title, description, page_url, archive)
     dates = [s.revised for s in year.statements]
-    names = base.meta_names + (
-        ("citation_title", title),
-        ("citation_author", archive.site.publisher),
-        ("citation_publisher", archive.site.publisher),
-        ("citation_public_url", page_url),
-    ) + ((("citation_publication_date", _slash_date(max(dates))),) if dates else ())
+    names = (
+        base.meta_names
+        + (
+            ("citation_title", title),
+            ("citation_author", archive.site.publisher),
+            ("citation_publisher", archive.site.publisher),
+            ("citation_public_url", page_url),
+        )
+        + ((("citation_publication_date", _slash_date(max(dates))),) if dates else ())
+    )
     return Metadata(names, base.meta_properties, base.json_ld)
 
 

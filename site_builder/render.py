@@ -14,9 +14,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from . import urls
 from .chart import tier_chart
 from .citations import Citation, cite_statement, cite_year
+from .errors import ContentError, ContentErrors
 from .exports import data_files
 from .feeds import feed_files
-from .errors import ContentError, ContentErrors
 from .model import Archive, ReportYear, Statement
 from .pages import (
     PageView,
@@ -72,14 +72,18 @@ def _year_view(archive: Archive, index: int, site_urls: urls.SiteUrls) -> PageVi
     path = urls.year(year.year)
     title = f"{year.year}: Macao in the Trafficking in Persons Report"
     statements = len(year.statements)
-    description = (
-        f"Macao was placed on {year.tier} in the {year.year} Trafficking in Persons Report. "
-        + (f"The archive holds {statements} government response(s)." if statements else "The archive holds no government response for this year yet.")
+    description = f"Macao was placed on {year.tier} in the {year.year} Trafficking in Persons Report. " + (
+        f"The archive holds {statements} government response(s)."
+        if statements
+        else "The archive holds no government response for this year yet."
     )
     previous, following = _neighbours(archive.years, index)
     citation = cite_year(year, site_urls.absolute(path), archive.site)
     return PageView(
-        path=path, template="year.html", title=title, description=description,
+        path=path,
+        template="year.html",
+        title=title,
+        description=description,
         metadata=year_metadata(year, archive, site_urls.absolute(path), title, description),
         context={"year": year, "previous": previous, "next": following, "claims_by_id": {c.id: c for c in archive.claims}},
         citation=citation,
@@ -90,7 +94,9 @@ def _statement_view(archive: Archive, statement: Statement, site_urls: urls.Site
     path = statement.url
     year = next(y for y in archive.years if y.year == statement.year)
     return PageView(
-        path=path, template="statement.html", title=f"{statement.year}: {statement.heading}",
+        path=path,
+        template="statement.html",
+        title=f"{statement.year}: {statement.heading}",
         description=statement.summary,
         metadata=statement_metadata(statement, archive, site_urls.absolute(path)),
         context={"statement": statement, "year": year},
@@ -104,7 +110,10 @@ def page_views(archive: Archive, site_urls: urls.SiteUrls) -> list[PageView]:
     home_title = archive.site.title
     views = [
         PageView(
-            path=urls.HOME, template="index.html", title=home_title, description=archive.site.description,
+            path=urls.HOME,
+            template="index.html",
+            title=home_title,
+            description=archive.site.description,
             metadata=page_metadata(home_title, archive.site.description, absolute(urls.HOME), archive, "CollectionPage"),
             context={"chart": tier_chart(archive.years)},
         )
@@ -113,35 +122,63 @@ def page_views(archive: Archive, site_urls: urls.SiteUrls) -> list[PageView]:
     views += [_statement_view(archive, s, site_urls) for s in archive.statements]
     claims_description = "Every claim made in Macao's responses, with the report years that make it."
     matrix_years, matrix_rows = claim_matrix(archive)
-    views.append(PageView(
-        path=urls.CLAIMS, template="claims.html", title="Claims across years", description=claims_description,
-        metadata=page_metadata("Claims across years", claims_description, absolute(urls.CLAIMS), archive),
-        context={"matrix_years": matrix_years, "matrix_rows": matrix_rows},
-    ))
+    views.append(
+        PageView(
+            path=urls.CLAIMS,
+            template="claims.html",
+            title="Claims across years",
+            description=claims_description,
+            metadata=page_metadata("Claims across years", claims_description, absolute(urls.CLAIMS), archive),
+            context={"matrix_years": matrix_years, "matrix_rows": matrix_rows},
+        )
+    )
     for claim in archive.claims:
         path = urls.claim(claim.id)
         title = f"Claim: {claim.label}"
-        views.append(PageView(
-            path=path, template="claim.html", title=title, description=claim.definition,
-            metadata=page_metadata(title, claim.definition, absolute(path), archive),
-            context={"claim": claim, "occurrences": claim_occurrences(archive, claim.id)},
-        ))
+        views.append(
+            PageView(
+                path=path,
+                template="claim.html",
+                title=title,
+                description=claim.definition,
+                metadata=page_metadata(title, claim.definition, absolute(path), archive),
+                context={"claim": claim, "occurrences": claim_occurrences(archive, claim.id)},
+            )
+        )
     about_description = "How the archive collects, transcribes and annotates Macao's responses, and how to report a correction."
-    views.append(PageView(
-        path=urls.ABOUT, template="about.html", title="About the archive and its method", description=about_description,
-        metadata=page_metadata("About the archive and its method", about_description, absolute(urls.ABOUT), archive, "AboutPage"),
-    ))
-    views.append(PageView(
-        path="404.html", template="404.html", title="Page not found", description="No page at this address.",
-        metadata=page_metadata("Page not found", "No page at this address.", absolute("404.html"), archive), noindex=True,
-    ))
+    views.append(
+        PageView(
+            path=urls.ABOUT,
+            template="about.html",
+            title="About the archive and its method",
+            description=about_description,
+            metadata=page_metadata("About the archive and its method", about_description, absolute(urls.ABOUT), archive, "AboutPage"),
+        )
+    )
+    views.append(
+        PageView(
+            path="404.html",
+            template="404.html",
+            title="Page not found",
+            description="No page at this address.",
+            metadata=page_metadata("Page not found", "No page at this address.", absolute("404.html"), archive),
+            noindex=True,
+        )
+    )
     _check_redirects(archive, {v.path for v in views})
     for old, new in archive.redirects:
-        views.append(PageView(
-            path=old.lstrip("/"), template="redirect.html", title="This page has moved", description=f"Moved to {absolute(new.lstrip('/'))}",
-            metadata=page_metadata("This page has moved", "Moved.", absolute(new.lstrip("/")), archive),
-            context={"target": new.lstrip("/")}, noindex=True, canonical_path=new.lstrip("/"),
-        ))
+        views.append(
+            PageView(
+                path=old.lstrip("/"),
+                template="redirect.html",
+                title="This page has moved",
+                description=f"Moved to {absolute(new.lstrip('/'))}",
+                metadata=page_metadata("This page has moved", "Moved.", absolute(new.lstrip("/")), archive),
+                context={"target": new.lstrip("/")},
+                noindex=True,
+                canonical_path=new.lstrip("/"),
+            )
+        )
     return views
 
 
@@ -160,18 +197,12 @@ def _check_redirects(archive: Archive, pages: set[str]) -> None:
 def _sitemap(views: list[PageView], site_urls: urls.SiteUrls) -> bytes:
     entries = "".join(f"  <url><loc>{escape(site_urls.absolute(v.path))}</loc></url>\n" for v in views if not v.noindex)
     return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
-        f"{entries}</urlset>\n"
-    ).encode("utf-8")
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{entries}</urlset>\n'
+    ).encode()
 
 
 def _static_files(static: Path) -> dict[str, bytes]:
-    return {
-        "assets/" + path.relative_to(static).as_posix(): path.read_bytes()
-        for path in sorted(static.rglob("*"))
-        if path.is_file()
-    }
+    return {"assets/" + path.relative_to(static).as_posix(): path.read_bytes() for path in sorted(static.rglob("*")) if path.is_file()}
 
 
 def render_site(archive: Archive, root: Path) -> dict[str, bytes]:

@@ -21,7 +21,15 @@ _PATTERN_HINTS = {
     "language": "is not a BCP 47 language tag such as 'en' or 'zh-Hant'",
     "base_url": "must be an http(s) address ending in '/'",
 }
-_TYPE_NAMES = {dict: "a mapping", list: "a list", str: "text", int: "a whole number", float: "a number", bool: "true/false", type(None): "empty"}
+_TYPE_NAMES = {
+    dict: "a mapping",
+    list: "a list",
+    str: "text",
+    int: "a whole number",
+    float: "a number",
+    bool: "true/false",
+    type(None): "empty",
+}
 
 
 @cache
@@ -41,32 +49,34 @@ def _leaves(error: ValidationError) -> Iterator[ValidationError]:
 
 def _describe(error: ValidationError) -> tuple[FieldPath, str]:
     path: FieldPath = tuple(error.absolute_path)
-    value = error.instance
+    # jsonschema types these as possibly unset; on a raised error they are always set.
+    value: Any = error.instance
+    expected: Any = error.validator_value
+    schema: Any = error.schema
     kind = error.validator
     last = str(path[-1]) if path and isinstance(path[-1], str) else ""
     if kind == "required":
-        missing = next(name for name in error.validator_value if name not in value)
-        return path + (missing,), "required field is missing"
+        missing = next(name for name in expected if name not in value)
+        return (*path, missing), "required field is missing"
     if kind == "additionalProperties":
-        allowed = error.schema.get("properties", {})
+        allowed = schema.get("properties", {})
         extra = sorted(str(key) for key in value if key not in allowed)
-        return path + (extra[0],), f"unknown field (allowed: {', '.join(allowed)})"
+        return (*path, extra[0]), f"unknown field (allowed: {', '.join(allowed)})"
     if kind == "enum":
-        options = ", ".join(repr(option) for option in error.validator_value)
+        options = ", ".join(repr(option) for option in expected)
         what = "tier" if last == "tier" else "value"
         return path, f"unknown {what} {value!r}; expected one of {options}"
     if kind == "type":
-        expected = error.validator_value
         expected_text = " or ".join(expected) if isinstance(expected, list) else expected
         return path, f"expected {expected_text}, got {_TYPE_NAMES.get(type(value), type(value).__name__)}: {value!r}"
-    if kind == "format" and error.validator_value == "date":
+    if kind == "format" and expected == "date":
         return path, f"not a date in the form YYYY-MM-DD: {value!r}"
     if kind == "pattern":
         return path, f"{value!r} {_PATTERN_HINTS.get(last, 'does not have the expected form')}"
-    if kind == "minLength" and error.validator_value == 1:
+    if kind == "minLength" and expected == 1:
         return path, "must not be empty"
     if kind == "minItems":
-        return path, f"needs at least {error.validator_value} item(s)"
+        return path, f"needs at least {expected} item(s)"
     if kind == "propertyNames":
         return path, f"{value!r} is not a site path such as '/2024/'"
     return path, error.message

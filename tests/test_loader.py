@@ -125,7 +125,10 @@ def test_duplicate_slug(project: Path) -> None:
     copy.write_text(text, encoding="utf-8")
     error = only_error(project)
     assert (error.path, error.line, error.field) == ("statements/2024-statement-2024-06-25.md", line_of(original, "slug:"), "slug")
-    assert error.message == "duplicate slug: statements/2024-statement-2024-06-25-copy.md already uses year and slug /2024/statement-2024-06-25/"
+    assert (
+        error.message
+        == "duplicate slug: statements/2024-statement-2024-06-25-copy.md already uses year and slug /2024/statement-2024-06-25/"
+    )
 
 
 def test_duplicate_feed_id(project: Path, edit: Callable[[str, str, str], Path]) -> None:
@@ -158,7 +161,7 @@ def test_empty_body(project: Path) -> None:
 
 def test_file_not_utf8(project: Path) -> None:
     path = project / S2024
-    raw = path.read_bytes().replace("Macau Daily Times".encode(), "Macau Daily \xe9Times".encode("latin-1"), 1)
+    raw = path.read_bytes().replace(b"Macau Daily Times", "Macau Daily \xe9Times".encode("latin-1"), 1)
     path.write_bytes(raw)
     error = only_error(project)
     assert (error.line, error.field) == (line_of_bytes(raw, b"Daily \xe9"), "encoding")
@@ -179,7 +182,9 @@ def test_unsafe_link_in_body(project: Path, edit: Callable[[str, str, str], Path
 def test_raw_html_in_body(project: Path, edit: Callable[[str, str, str], Path]) -> None:
     path = edit(S2024, "The local government also stated", "<script>alert(1)</script> The local government also stated")
     errors = errors_of(project)
-    assert any(e.field == "body" and "raw HTML" in e.message and e.line == line_of(path, "<script>") for e in errors), [str(e) for e in errors]
+    assert any(e.field == "body" and "raw HTML" in e.message and e.line == line_of(path, "<script>") for e in errors), [
+        str(e) for e in errors
+    ]
 
 
 def test_every_problem_is_reported_at_once(project: Path, edit: Callable[[str, str, str], Path]) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from site_builder.cli import main
-from site_builder.lock import broken_promises, published_entries, read_lock
 from site_builder.loader import load_archive
+from site_builder.lock import broken_promises, published_entries, read_lock
 from site_builder.model import Archive
 from site_builder.render import render_site
 from tests.conftest import ROOT
@@ -53,7 +53,9 @@ def test_a_declared_redirect_keeps_the_promise(project: Path, edit: Callable[[st
     assert 'http-equiv="refresh" content="0; url=/2024/govt-refutes-us-report/"' in page
 
 
-def test_a_redirect_may_not_hide_a_live_page(project: Path, edit: Callable[[str, str, str], Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_redirect_may_not_hide_a_live_page(
+    project: Path, edit: Callable[[str, str, str], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     edit("data/redirects.yaml", "{}", '{"/2024/": "/2023/"}')
     assert main(["--root", str(project), "build", "--out", str(project / "_site")]) == 1
     assert "data/redirects.yaml:1: /2024/: this path is still a page of the site" in capsys.readouterr().err
