@@ -73,7 +73,9 @@ def report(label: str, root: Path, runs: int) -> None:
     load = statistics.median(t[0] for t in totals)
     render = statistics.median(t[1] for t in totals)
     write = statistics.median(t[2] for t in totals)
-    print(f"{label}: {count} files; median of {runs}: load {load:.3f} s, render {render:.3f} s, write {write:.3f} s, total {load + render + write:.3f} s")
+    print(
+        f"{label}: {count} files; median of {runs}: load {load:.3f} s, render {render:.3f} s, write {write:.3f} s, total {load + render + write:.3f} s"
+    )
 
 
 def peak_memory(root: Path) -> float:

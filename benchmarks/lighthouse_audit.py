@@ -44,16 +44,26 @@ def main() -> None:
     handler = functools.partial(_QuietHandler, directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    flags = "--headless=new --no-sandbox --disable-gpu --disable-background-networking --disable-component-update --disable-sync --no-first-run"
+    flags = (
+        "--headless=new --no-sandbox --disable-gpu --disable-background-networking --disable-component-update --disable-sync --no-first-run"
+    )
     try:
         print(f"{'page':<12}" + "".join(f"{c:>16}" for c in CATEGORIES))
         for page in PAGES:
             with tempfile.TemporaryDirectory() as scratch:
                 report = Path(scratch) / "report.json"
                 subprocess.run(
-                    [str(binary), f"http://127.0.0.1:{port}/{page}", "--quiet", "--output=json", f"--output-path={report}",
-                     f"--chrome-flags={flags}", "--only-categories=" + ",".join(CATEGORIES)],
-                    check=True, env={**os.environ, "CHROME_PATH": chromium},
+                    [
+                        str(binary),
+                        f"http://127.0.0.1:{port}/{page}",
+                        "--quiet",
+                        "--output=json",
+                        f"--output-path={report}",
+                        f"--chrome-flags={flags}",
+                        "--only-categories=" + ",".join(CATEGORIES),
+                    ],
+                    check=True,
+                    env={**os.environ, "CHROME_PATH": chromium},
                 )
                 scores = json.loads(report.read_text())["categories"]
             print(f"{'/' + page:<12}" + "".join(f"{round(scores[c]['score'] * 100):>16}" for c in CATEGORIES))

@@ -1,0 +1,43 @@
+"""The command line: one line per problem, no traceback, non-zero exit, nothing written."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from site_builder.cli import main
+
+
+def test_check_passes_on_the_real_archive(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check"]) == 0
+    assert capsys.readouterr().out.startswith("OK: 5 statements, 10 report years")
+
+
+def test_build_writes_and_reports_one_line(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = project / "_site"
+    assert main(["--root", str(project), "--out", str(out)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Built ") and " pages (" in lines[0]
+    assert (out / "2024/statement-2024-06-25/index.html").is_file()
+
+
+def test_problems_are_listed_one_per_line(project: Path, edit: Callable[[str, str, str], Path], capsys: pytest.CaptureFixture[str]) -> None:
+    edit("statements/2024-statement-2024-06-25.md", "tier: Tier 3", "tier: Tier 9")
+    edit("statements/2020-statement-2020-06-26.md", "year: 2020", "year: 2020\nyear: 2021")
+    assert main(["--root", str(project), "check"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("statements/2020-statement-2020-06-26.md:") and ": year: key appears twice" in err[0]
+    assert err[1].startswith("statements/2024-statement-2024-06-25.md:") and ": tier: unknown tier 'Tier 9'" in err[1]
+    assert err[2] == "2 problems found; nothing was written."
+    assert "Traceback" not in "\n".join(err)
+
+
+def test_new_scaffolds_a_file_that_check_then_explains(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--root", str(project), "new", "2025", "statement-2025-12-01"]) == 0
+    created = project / "statements/2025-statement-2025-12-01.md"
+    assert created.read_text(encoding="utf-8").count("urn:uuid:") == 1
+    assert main(["--root", str(project), "check"]) == 1
+    err = capsys.readouterr().err
+    assert "statements/2025-statement-2025-12-01.md:" in err and "tier:" in err
