@@ -1,7 +1,7 @@
 """Fixtures for the browser tests: the built site over HTTP on 127.0.0.1, and Debian's chromium.
 
 Test modules load this file with ``pytest_plugins = ["tests.browser_support"]``, so its session
-fixtures exist once per session (one server, one browser), whichever module asks first.
+fixtures exist once per session (one HTTP server, one browser), whichever module asks first.
 
 Playwright's own browser download does not work here: the browser is always Debian's
 ``chromium``. If it is missing the tests fail (they never skip) with the command to install it.
@@ -20,7 +20,18 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, Request, Response, Route, WebError, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    Request,
+    Response,
+    Route,
+    WebError,
+    sync_playwright,
+)
 
 HOST = "127.0.0.1"
 CHROMIUM_ARGS = [
@@ -43,7 +54,7 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="session")
-def server(site: Path) -> Iterator[str]:
+def served_site(site: Path) -> Iterator[str]:
     """The built site served at http://127.0.0.1:<free port> (pages link root-relative, so the
     folder is served at /). Yields the origin, without a trailing slash."""
     handler = functools.partial(_QuietHandler, directory=str(site))

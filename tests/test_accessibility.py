@@ -58,7 +58,9 @@ def run_axe(new_context: Callable[..., Watched], url: str, scheme: str) -> dict[
 def report(violations: list[dict[str, Any]]) -> str:
     lines = []
     for violation in violations:
-        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']} [{len(violation['nodes'])} node(s)] {violation['helpUrl']}")
+        lines.append(
+            f"{violation['id']} ({violation['impact']}): {violation['help']} [{len(violation['nodes'])} node(s)] {violation['helpUrl']}"
+        )
         for node in violation["nodes"]:
             summary = " ".join(str(node.get("failureSummary", "")).split())
             lines.append(f"    {' '.join(map(str, node['target']))}: {summary}")
@@ -67,8 +69,8 @@ def report(violations: list[dict[str, Any]]) -> str:
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("path", list(PAGES.values()), ids=list(PAGES))
-def test_no_wcag_violations(path: str, scheme: str, new_context: Callable[..., Watched], server: str) -> None:
-    results = run_axe(new_context, server + path, scheme)
+def test_no_wcag_violations(path: str, scheme: str, new_context: Callable[..., Watched], served_site: str) -> None:
+    results = run_axe(new_context, served_site + path, scheme)
     assert results["passes"], "axe reported no passing rule: it did not really run"
     assert results["testEngine"]["name"] == "axe-core"
     violations: list[dict[str, Any]] = results["violations"]

@@ -31,9 +31,9 @@ def journey_statement(archive: Archive) -> Statement:
     return year.statements[0]
 
 
-def path_of(page: Page, server: str) -> str:
-    assert page.url.startswith(server + "/"), page.url
-    return page.url[len(server) :]
+def path_of(page: Page, served_site: str) -> str:
+    assert page.url.startswith(served_site + "/"), page.url
+    return page.url[len(served_site) :]
 
 
 def h1(page: Page) -> str:
@@ -58,20 +58,20 @@ def screenshot(page: Page, name: str, width: int) -> Path:
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_reader_journey_from_timeline_to_statement(
-    viewport: dict[str, int], new_context: Callable[..., Watched], server: str, archive: Archive
+    viewport: dict[str, int], new_context: Callable[..., Watched], served_site: str, archive: Archive
 ) -> None:
     statement = journey_statement(archive)
     watched = new_context(viewport=viewport)
     width = viewport["width"]
 
-    page = open_page(watched, server + "/")
+    page = open_page(watched, served_site + "/")
     assert h1(page) == "Macao's responses to the US Trafficking in Persons Report"
     assert page.get_by_role("heading", name="Timeline", exact=True).is_visible()
     screenshot(page, "home", width)
     watched.assert_clean("opening /")
 
     page.locator("ol.timeline").get_by_role("link", name=str(JOURNEY_YEAR), exact=True).click()
-    page.wait_for_url(f"{server}/{JOURNEY_YEAR}/")
+    page.wait_for_url(f"{served_site}/{JOURNEY_YEAR}/")
     page.wait_for_load_state("load")
     assert h1(page) == f"{JOURNEY_YEAR}: Macao in the Trafficking in Persons Report"
     assert page.get_by_role("heading", name="What the report found").is_visible()
@@ -81,9 +81,9 @@ def test_reader_journey_from_timeline_to_statement(
     watched.assert_clean(f"following the {JOURNEY_YEAR} link")
 
     page.get_by_role("link", name="Statement page and full metadata").click()
-    page.wait_for_url(f"{server}/{statement.url}")
+    page.wait_for_url(f"{served_site}/{statement.url}")
     page.wait_for_load_state("load")
-    assert path_of(page, server) == f"/{JOURNEY_YEAR}/{statement.slug}/"
+    assert path_of(page, served_site) == f"/{JOURNEY_YEAR}/{statement.slug}/"
     assert h1(page) == statement.heading
     assert statement.heading in page.title()
     assert page.get_by_role("heading", name="The statement", exact=True).is_visible()
@@ -98,9 +98,9 @@ def test_reader_journey_from_timeline_to_statement(
     watched.assert_clean("following 'Statement page and full metadata'")
 
 
-def test_tab_reaches_the_skip_link_first(new_context: Callable[..., Watched], server: str) -> None:
+def test_tab_reaches_the_skip_link_first(new_context: Callable[..., Watched], served_site: str) -> None:
     watched = new_context()
-    page = open_page(watched, server + "/")
+    page = open_page(watched, served_site + "/")
     page.keyboard.press("Tab")
     focused = page.evaluate(
         "() => { const e = document.activeElement;"
@@ -118,11 +118,11 @@ def test_tab_reaches_the_skip_link_first(new_context: Callable[..., Watched], se
     watched.assert_clean("the skip link")
 
 
-def test_claim_passage_link_scrolls_to_its_mark(new_context: Callable[..., Watched], server: str, archive: Archive) -> None:
+def test_claim_passage_link_scrolls_to_its_mark(new_context: Callable[..., Watched], served_site: str, archive: Archive) -> None:
     statement = journey_statement(archive)
     anchor = statement.claims[0].passages[0].anchor
     watched = new_context()
-    page = open_page(watched, f"{server}/{statement.url}")
+    page = open_page(watched, f"{served_site}/{statement.url}")
     mark = page.locator(f"mark#{anchor}")
     assert mark.count() == 1, f"no <mark id={anchor}> on the page"
     assert "claim" in (mark.get_attribute("class") or "").split()
@@ -131,15 +131,15 @@ def test_claim_passage_link_scrolls_to_its_mark(new_context: Callable[..., Watch
     assert page.evaluate("location.hash") == f"#{anchor}"
     assert mark.evaluate("e => e.matches(':target')")
     box = mark.evaluate("e => { const r = e.getBoundingClientRect(); return {top: r.top, bottom: r.bottom, vh: innerHeight}; }")
-    assert 0 <= box["top"] and box["bottom"] <= box["vh"], f"the passage is not scrolled into view: {box}"
+    assert box["top"] >= 0 and box["bottom"] <= box["vh"], f"the passage is not scrolled into view: {box}"
     assert box["top"] < box["vh"] / 2, f"the passage is not near the top of the viewport: {box}"
     watched.assert_clean("following a claim passage link")
 
 
-def test_statement_is_readable_without_javascript(new_context: Callable[..., Watched], server: str, archive: Archive) -> None:
+def test_statement_is_readable_without_javascript(new_context: Callable[..., Watched], served_site: str, archive: Archive) -> None:
     statement = journey_statement(archive)
     watched = new_context(java_script_enabled=False)
-    page = open_page(watched, f"{server}/{statement.url}")
+    page = open_page(watched, f"{served_site}/{statement.url}")
     quote = page.locator(".statement-text blockquote")
     assert quote.is_visible()
     passage = statement.claims[0].passages[0].text
@@ -148,10 +148,10 @@ def test_statement_is_readable_without_javascript(new_context: Callable[..., Wat
     watched.assert_clean("reading without JavaScript")
 
 
-def test_print_hides_the_site_navigation(new_context: Callable[..., Watched], server: str, archive: Archive) -> None:
+def test_print_hides_the_site_navigation(new_context: Callable[..., Watched], served_site: str, archive: Archive) -> None:
     statement = journey_statement(archive)
     watched = new_context()
-    page = open_page(watched, f"{server}/{statement.url}")
+    page = open_page(watched, f"{served_site}/{statement.url}")
     nav = page.get_by_role("navigation", name="Site")
     assert nav.is_visible(), "the site navigation should show on screen"
     page.emulate_media(media="print")
@@ -161,10 +161,10 @@ def test_print_hides_the_site_navigation(new_context: Callable[..., Watched], se
 
 
 @pytest.mark.parametrize("target", NARROW_PAGES)
-def test_no_horizontal_scrolling_on_a_phone(target: str, new_context: Callable[..., Watched], server: str, archive: Archive) -> None:
+def test_no_horizontal_scrolling_on_a_phone(target: str, new_context: Callable[..., Watched], served_site: str, archive: Archive) -> None:
     path = f"/{journey_statement(archive).url}" if target == "statement" else target
     watched = new_context(viewport=PHONE)
-    page = open_page(watched, server + path)
+    page = open_page(watched, served_site + path)
     width = PHONE["width"]
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
     if scroll_width > width + 1:
@@ -188,11 +188,11 @@ def test_no_horizontal_scrolling_on_a_phone(target: str, new_context: Callable[.
     watched.assert_clean(f"opening {path} on a phone")
 
 
-def test_content_security_policy_blocks_injected_inline_script(new_context: Callable[..., Watched], server: str) -> None:
+def test_content_security_policy_blocks_injected_inline_script(new_context: Callable[..., Watched], served_site: str) -> None:
     """The pages forbid all script (script-src 'none'). Playwright's evaluate is not page script and is
     allowed; the inline <script> it appends is page script and must not run."""
     watched = new_context()  # no bypass_csp: the page's own policy applies
-    page = open_page(watched, f"{server}/{JOURNEY_YEAR}/")
+    page = open_page(watched, f"{served_site}/{JOURNEY_YEAR}/")
     page.evaluate(
         "() => { window.__violations = [];"
         " document.addEventListener('securitypolicyviolation', e => window.__violations.push(e.violatedDirective)); }"

@@ -52,6 +52,7 @@ def test_every_page_is_valid_html(site: Path) -> None:
     pages = sorted(site.rglob("*.html"))
     assert len(pages) > 20, f"only {len(pages)} HTML files in the build"
     messages, checked = run_vnu(pages)
-    assert not messages, f"vnu.jar found {len(messages)} error(s):\n  " + "\n  ".join(describe(m, site) for m in messages)
-    unchecked = {str(p) for p in pages} - {str(Path(c).resolve()) for c in checked} - set(checked)
+    if messages:
+        pytest.fail(f"vnu.jar found {len(messages)} error(s):\n  " + "\n  ".join(describe(m, site) for m in messages), pytrace=False)
+    unchecked = {str(p) for p in pages} - set(checked)
     assert not unchecked, f"vnu.jar did not report checking: {sorted(unchecked)}"
