@@ -66,14 +66,28 @@ def make_archive(tricky: str = TRICKY) -> Archive:
     )
     years = (
         ReportYear(
-            year=2023, tier="Tier 2 Watch List", change=Change.UNKNOWN, previous_tier=None, report_published=None,
-            change_note="First year.", source=Link("2023 TIP Report", "https://state.example/2023"),
-            findings=None, statements=(), new_claim_ids=(),
+            year=2023,
+            tier="Tier 2 Watch List",
+            change=Change.UNKNOWN,
+            previous_tier=None,
+            report_published=None,
+            change_note="First year.",
+            source=Link("2023 TIP Report", "https://state.example/2023"),
+            findings=None,
+            statements=(),
+            new_claim_ids=(),
         ),
         ReportYear(
-            year=2024, tier="Tier 2", change=Change.UP, previous_tier="Tier 2 Watch List",
-            report_published="2024-06-24", change_note="Upgraded.", source=Link("2024 TIP Report, Macau", "https://state.example/2024"),
-            findings=None, statements=(statement,), new_claim_ids=(),
+            year=2024,
+            tier="Tier 2",
+            change=Change.UP,
+            previous_tier="Tier 2 Watch List",
+            report_published="2024-06-24",
+            change_note="Upgraded.",
+            source=Link("2024 TIP Report, Macau", "https://state.example/2024"),
+            findings=None,
+            statements=(statement,),
+            new_claim_ids=(),
         ),
     )
     site = SiteConfig("Macao TIP Responses", "Responses, verbatim.", BASE, "en", "The archive", None)
@@ -93,7 +107,10 @@ def rows(files: dict[str, bytes], name: str) -> list[dict[str, str]]:
 
 def test_returns_exactly_the_four_files() -> None:
     assert set(data_files(make_archive(), absolute_url)) == {
-        "data/statements.json", "data/claims.csv", "data/tiers.csv", "data/datapackage.json",
+        "data/statements.json",
+        "data/claims.csv",
+        "data/tiers.csv",
+        "data/datapackage.json",
     }
 
 
@@ -159,14 +176,25 @@ def test_tiers_csv_matches_the_model() -> None:
     read = rows(data_files(make_archive(), absolute_url), "data/tiers.csv")
     assert read == [
         {
-            "year": "2023", "tier": "Tier 2 Watch List", "change": "unknown", "previous_tier": "",
-            "report_published": "", "source_label": "2023 TIP Report", "source_url": "https://state.example/2023",
-            "statement_count": "0", "statement_urls": "",
+            "year": "2023",
+            "tier": "Tier 2 Watch List",
+            "change": "unknown",
+            "previous_tier": "",
+            "report_published": "",
+            "source_label": "2023 TIP Report",
+            "source_url": "https://state.example/2023",
+            "statement_count": "0",
+            "statement_urls": "",
         },
         {
-            "year": "2024", "tier": "Tier 2", "change": "up", "previous_tier": "Tier 2 Watch List",
-            "report_published": "2024-06-24", "source_label": "2024 TIP Report, Macau",
-            "source_url": "https://state.example/2024", "statement_count": "1",
+            "year": "2024",
+            "tier": "Tier 2",
+            "change": "up",
+            "previous_tier": "Tier 2 Watch List",
+            "report_published": "2024-06-24",
+            "source_label": "2024 TIP Report, Macau",
+            "source_url": "https://state.example/2024",
+            "statement_count": "1",
             "statement_urls": f"{BASE}2024/{SLUG}/",
         },
     ]
@@ -209,8 +237,14 @@ def test_statements_are_oldest_first() -> None:
     archive = make_archive()
     (statement,) = archive.statements
     later = ReportYear(
-        year=2025, tier="Tier 2", change=Change.SAME, previous_tier="Tier 2", report_published=None,
-        change_note="Same.", source=Link("2025", "https://state.example/2025"), findings=None,
+        year=2025,
+        tier="Tier 2",
+        change=Change.SAME,
+        previous_tier="Tier 2",
+        report_published=None,
+        change_note="Same.",
+        source=Link("2025", "https://state.example/2025"),
+        findings=None,
         statements=(Statement(**{**statement.__dict__, "id": "later", "year": 2025, "slug": "later"}),),
         new_claim_ids=(),
     )
