@@ -85,7 +85,7 @@ def _year_view(archive: Archive, index: int, site_urls: urls.SiteUrls) -> PageVi
         title=title,
         description=description,
         metadata=year_metadata(year, archive, site_urls.absolute(path), title, description),
-        context={"year": year, "previous": previous, "next": following, "claims_by_id": {c.id: c for c in archive.claims}},
+        context={"year": year, "previous": previous, "next": following},
         citation=citation,
     )
 
