@@ -80,24 +80,27 @@ class _TierEntry:
     findings: str | None
 
 
+def _unique_items(project: Project, name: str, loaded: tuple[Any, LineMap], key: str, what: str, errors: list[ContentError]) -> list[Any]:
+    """The items of a data list, leaving out (and reporting) any whose key repeats an earlier one."""
+    data, lines = loaded
+    seen: set[Any] = set()
+    kept = []
+    for index, item in enumerate(data):
+        if item[key] in seen:
+            shown = project.shown(project.data(name))
+            errors.append(ContentError(shown, lines.line_of((index, key)), f"[{index}].{key}", f"{what} {item[key]!r} is listed twice"))
+            continue
+        seen.add(item[key])
+        kept.append(item)
+    return kept
+
+
 def _tier_history(project: Project, errors: list[ContentError]) -> dict[int, _TierEntry]:
     loaded = _read_yaml(project, "tiers.yaml", "tiers.schema.json", errors)
     if loaded is None:
         return {}
-    data, lines = loaded
-    history: dict[int, _TierEntry] = {}
-    for index, item in enumerate(data):
-        if item["year"] in history:
-            errors.append(
-                ContentError(
-                    project.shown(project.data("tiers.yaml")),
-                    lines.line_of((index, "year")),
-                    f"[{index}].year",
-                    f"year {item['year']} is listed twice",
-                )
-            )
-            continue
-        history[item["year"]] = _TierEntry(
+    history = {
+        item["year"]: _TierEntry(
             year=item["year"],
             tier=item["tier"],
             report_published=item["report_published"],
@@ -105,6 +108,8 @@ def _tier_history(project: Project, errors: list[ContentError]) -> dict[int, _Ti
             source=Link(item["source"]["label"], item["source"]["url"]),
             findings=item["findings"],
         )
+        for item in _unique_items(project, "tiers.yaml", loaded, "year", "year", errors)
+    }
     return dict(sorted(history.items()))
 
 
@@ -112,21 +117,10 @@ def _claim_vocabulary(project: Project, errors: list[ContentError]) -> dict[str,
     loaded = _read_yaml(project, "claims.yaml", "claims.schema.json", errors)
     if loaded is None:
         return {}
-    data, lines = loaded
-    vocabulary: dict[str, ClaimDefinition] = {}
-    for index, item in enumerate(data):
-        if item["id"] in vocabulary:
-            errors.append(
-                ContentError(
-                    project.shown(project.data("claims.yaml")),
-                    lines.line_of((index, "id")),
-                    f"[{index}].id",
-                    f"claim id {item['id']!r} is defined twice",
-                )
-            )
-            continue
-        vocabulary[item["id"]] = ClaimDefinition(item["id"], item["label"], item["definition"])
-    return vocabulary
+    return {
+        item["id"]: ClaimDefinition(item["id"], item["label"], item["definition"])
+        for item in _unique_items(project, "claims.yaml", loaded, "id", "claim id", errors)
+    }
 
 
 class _StatementReader:

@@ -205,3 +205,27 @@ def test_tier_history_year_missing(project: Path, edit: Callable[[str, str, str]
     path = edit(S2024, "year: 2024", "year: 2031")
     errors = errors_of(project)
     assert any(e.field == "year" and "not in data/tiers.yaml" in e.message and e.line == line_of(path, "year: 2031") for e in errors)
+
+
+def test_tier_history_lists_a_year_once(project: Path) -> None:
+    path = project / "data/tiers.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8")
+        + "\n- {year: 2017, tier: Tier 3, report_published: null, change_note: x, source: {label: x, url: 'https://x.example/'}, findings: null}\n",
+        encoding="utf-8",
+    )
+    error = only_error(project)
+    assert (error.path, error.line, error.field, error.message) == (
+        "data/tiers.yaml",
+        line_of(path, "{year: 2017"),
+        "[10].year",
+        "year 2017 is listed twice",
+    )
+
+
+def test_claim_vocabulary_defines_an_id_once(project: Path) -> None:
+    path = project / "data/claims.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "\n- {id: safest-city, label: Again, definition: Again.}\n", encoding="utf-8")
+    error = only_error(project)
+    assert (error.path, error.field, error.message) == ("data/claims.yaml", "[22].id", "claim id 'safest-city' is listed twice")
+    assert error.line == line_of(path, "{id: safest-city")
