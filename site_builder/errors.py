@@ -13,7 +13,8 @@ class ContentError(Exception):
         self.path = path
         self.line = line
         self.field = field
-        self.message = message
+        # One problem, one line: a message quoting YAML or a passage may carry line breaks.
+        self.message = " ".join(message.split())
 
     @property
     def key(self) -> tuple[str, int, str, str]:

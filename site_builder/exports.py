@@ -40,6 +40,7 @@ _TIER_COLUMNS = (
     ("source_url", "string", "Address of the source for the year's tier."),
     ("statement_count", "integer", "Number of statements in the archive answering that year's report."),
     ("statement_urls", "string", "Addresses of those statements' pages, separated by spaces."),
+    ("findings", "string", "The archive's one-line summary of what the report found, where verified."),
 )
 
 # Constraints make validation catch a mislabelled tier, not only a malformed cell.
@@ -154,6 +155,7 @@ def _tier_row(year: ReportYear, absolute_url: UrlFor) -> list[object]:
         year.source.url,
         len(year.statements),
         " ".join(absolute_url(s.url) for s in year.statements),
+        year.findings,
     ]
 
 

@@ -6,17 +6,21 @@ problem found later (by the schema or by a cross-check) can be reported at its l
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
+from .characters import forbidden_character
 from .errors import ContentError
 
 FieldPath = tuple[str | int, ...]
 
 DELIMITER = "---"
+_UNCLOSED = ("while parsing a flow", "while scanning a quoted scalar")
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
 class _Loader(yaml.SafeLoader):
@@ -34,13 +38,20 @@ _Loader.yaml_implicit_resolvers = {
 
 
 def field_name(path: FieldPath) -> str:
-    """`("claims", 2, "passages", 0)` -> `claims[2].passages[0]`."""
+    """`("claims", 2, "passages", 0)` -> `claims[2].passages[0]`.
+
+    A key that is not a plain name (it could hold ':' or a line break) ends the name at its
+    parent, so a problem line keeps its `path:line: field: message` form; the messages about
+    keys quote the key itself.
+    """
     name = ""
     for part in path:
         if isinstance(part, int):
             name += f"[{part}]"
-        else:
+        elif _PLAIN_KEY.fullmatch(part):
             name += f".{part}" if name else part
+        else:
+            break
     return name or "front-matter"
 
 
@@ -70,49 +81,97 @@ class Document:
     body_line: int
 
 
-def _walk(node: yaml.Node, path: FieldPath, offset: int, errors: list[str]) -> Iterator[tuple[FieldPath, int]]:
-    yield path, node.start_mark.line + 1 + offset
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            if key in seen:
-                errors.append(key)
-            seen.add(key)
-            yield (*path, key), key_node.start_mark.line + 1 + offset
-            for sub_path, line in _walk(value_node, (*path, key), offset, errors):
-                if sub_path != (*path, key):
-                    yield sub_path, line
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            yield from _walk(item, (*path, index), offset, errors)
+class _Walk:
+    """Collects the line of every field path, and what YAML allows but the archive does not."""
+
+    def __init__(self, offset: int) -> None:
+        self.offset = offset
+        self.lines: dict[FieldPath, int] = {}
+        self.duplicate_keys: list[tuple[FieldPath, int]] = []
+        self.aliases: list[FieldPath] = []
+        self._seen: set[int] = set()
+
+    def visit(self, node: yaml.Node, path: FieldPath, line: int | None = None) -> None:
+        self.lines.setdefault(path, line or node.start_mark.line + 1 + self.offset)
+        # The composer hands out the same node again for every alias; walking it again could
+        # take exponential time ("billion laughs"), and aliases have no use in our data.
+        if id(node) in self._seen:
+            self.aliases.append(path)
+            return
+        self._seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys: set[str] = set()
+            for key_node, value_node in node.value:
+                key, key_line = str(key_node.value), key_node.start_mark.line + 1 + self.offset
+                if key in keys:
+                    self.duplicate_keys.append(((*path, key), key_line))
+                keys.add(key)
+                self.visit(value_node, (*path, key), key_line)
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                # An alias item has no position of its own: its node is the anchored one.
+                self.visit(item, (*path, index), self.lines[path] if id(item) in self._seen else None)
+
+
+def _strings(data: Any, path: FieldPath) -> Iterator[tuple[FieldPath, str, bool]]:
+    """Every string in the data, keys included: (where, text, whether it is a key)."""
+    if isinstance(data, str):
+        yield path, data, False
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield (*path, str(key)), str(key), True
+            yield from _strings(value, (*path, str(key)))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _strings(value, (*path, index))
 
 
 def parse_yaml(text: str, path: str, first_line: int = 1) -> tuple[Any, LineMap]:
     """Parse one YAML document; raise ContentError located at the file's own line numbers."""
     offset = first_line - 1
-    loader = _Loader(text)
+    loader: _Loader | None = None
     try:
+        loader = _Loader(text)
         node = loader.get_single_node()
         if node is None:
             return None, LineMap({}, first_line)
-        duplicates: list[str] = []
-        lines = dict(_walk(node, (), offset, duplicates))
-        if duplicates:
-            key = duplicates[0]
-            dup_line = max(line for p, line in lines.items() if p and p[-1] == key)
-            raise ContentError(path, dup_line, key, "key appears twice in the same mapping")
+        walk = _Walk(offset)
+        walk.visit(node, ())
+        if walk.duplicate_keys:
+            where, line = walk.duplicate_keys[0]
+            raise ContentError(path, line, field_name(where), f"key {where[-1]!r} appears twice in the same mapping")
+        if walk.aliases:
+            where = walk.aliases[0]
+            raise ContentError(path, walk.lines[where], field_name(where), "YAML aliases (*name) are not allowed; write the value out")
         data = loader.construct_document(node)
+        lines = walk.lines
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 + offset if mark else first_line
         problem = error.problem or "invalid YAML"
+        # A bracket or quote left open is noticed lines later; the line that opened it is the one to fix.
+        if error.context and error.context.startswith(_UNCLOSED) and error.context_mark:
+            mark = error.context_mark
+            problem += f" ({error.context.removeprefix('while ')} that starts here)"
+        line = mark.line + 1 + offset if mark else first_line
         raise ContentError(path, line, "front-matter", f"YAML syntax error: {problem}") from None
+    except yaml.reader.ReaderError as error:
+        line = text[: error.position].count("\n") + first_line
+        character = forbidden_character(chr(error.character)) if isinstance(error.character, int) else None
+        raise ContentError(path, line, "front-matter", character or f"YAML error: {error.reason}") from None
     except yaml.YAMLError as error:
         raise ContentError(path, first_line, "front-matter", f"YAML error: {error}") from None
+    except RecursionError:
+        raise ContentError(path, first_line, "front-matter", "YAML is nested too deeply") from None
     finally:
-        loader.dispose()
-    return data, LineMap(lines, first_line)
+        if loader is not None:
+            loader.dispose()
+    line_map = LineMap(lines, first_line)
+    for field_path, text, is_key in _strings(data, ()):
+        character = forbidden_character(text)
+        if character:
+            in_key = f" in the key {text!r}" if is_key else ""
+            raise ContentError(path, line_map.line_of(field_path), field_name(field_path), character + in_key)
+    return data, line_map
 
 
 def decode(raw: bytes, path: str) -> str:

@@ -95,10 +95,10 @@ def _unique_items(project: Project, name: str, loaded: tuple[Any, LineMap], key:
     return kept
 
 
-def _tier_history(project: Project, errors: list[ContentError]) -> dict[int, _TierEntry]:
+def _tier_history(project: Project, errors: list[ContentError]) -> dict[int, _TierEntry] | None:
     loaded = _read_yaml(project, "tiers.yaml", "tiers.schema.json", errors)
     if loaded is None:
-        return {}
+        return None
     history = {
         item["year"]: _TierEntry(
             year=item["year"],
@@ -113,10 +113,10 @@ def _tier_history(project: Project, errors: list[ContentError]) -> dict[int, _Ti
     return dict(sorted(history.items()))
 
 
-def _claim_vocabulary(project: Project, errors: list[ContentError]) -> dict[str, ClaimDefinition]:
+def _claim_vocabulary(project: Project, errors: list[ContentError]) -> dict[str, ClaimDefinition] | None:
     loaded = _read_yaml(project, "claims.yaml", "claims.schema.json", errors)
     if loaded is None:
-        return {}
+        return None
     return {
         item["id"]: ClaimDefinition(item["id"], item["label"], item["definition"])
         for item in _unique_items(project, "claims.yaml", loaded, "id", "claim id", errors)
@@ -124,9 +124,15 @@ def _claim_vocabulary(project: Project, errors: list[ContentError]) -> dict[str,
 
 
 class _StatementReader:
-    """Reads one statement file against the tier history and the claim vocabulary."""
+    """Reads one statement file against the tier history and the claim vocabulary.
 
-    def __init__(self, project: Project, md: MarkdownIt, history: dict[int, _TierEntry], vocabulary: dict[str, ClaimDefinition]) -> None:
+    Either may be None when its own file is broken: that file's problem is then reported
+    once, instead of again as a disagreement in every statement.
+    """
+
+    def __init__(
+        self, project: Project, md: MarkdownIt, history: dict[int, _TierEntry] | None, vocabulary: dict[str, ClaimDefinition] | None
+    ) -> None:
         self.project = project
         self.md = md
         self.history = history
@@ -154,17 +160,18 @@ class _StatementReader:
             errors.append(ContentError(shown, lines.line_of(field_path), field, message))
 
         year, slug = data["year"], data["slug"]
-        entry = self.history.get(year)
-        if entry is None:
-            problem(("year",), "year", f"report year {year} is not in data/tiers.yaml; add the year's tier there first")
-        elif entry.tier != data["tier"]:
-            problem(("tier",), "tier", f"{data['tier']!r} disagrees with data/tiers.yaml, which gives {entry.tier!r} for {year}")
+        if self.history is not None:
+            entry = self.history.get(year)
+            if entry is None:
+                problem(("year",), "year", f"report year {year} is not in data/tiers.yaml; add the year's tier there first")
+            elif entry.tier != data["tier"]:
+                problem(("tier",), "tier", f"{data['tier']!r} disagrees with data/tiers.yaml, which gives {entry.tier!r} for {year}")
 
         highlights: list[Highlight] = []
         claims: list[tuple[ClaimDefinition, list[Passage]]] = []
         seen_claims: set[str] = set()
         for index, item in enumerate(data["claims"]):
-            claim = self.vocabulary.get(item["id"])
+            claim = ClaimDefinition(item["id"], item["id"], "") if self.vocabulary is None else self.vocabulary.get(item["id"])
             if claim is None:
                 problem(("claims", index, "id"), f"claims[{index}].id", f"unknown claim id {item['id']!r}; define it in data/claims.yaml")
                 continue
@@ -255,9 +262,15 @@ def _site_config(project: Project, base_url: str | None, errors: list[ContentErr
     loaded = _read_yaml(project, "site.yaml", "site.schema.json", errors)
     if loaded is None:
         return None
-    data = dict(loaded[0])
+    data, lines = dict(loaded[0]), loaded[1]
     if base_url is not None:
+        # The override lands in every page and feed, so it meets the same rule as the file.
         data["base_url"] = base_url if base_url.endswith("/") else base_url + "/"
+        shown = project.shown(project.data("site.yaml"))
+        found = schema.validate(data, project.schema("site.schema.json"), shown, lines)
+        errors.extend(ContentError(e.path, e.line, e.field, f"--base-url: {e.message}") for e in found)
+        if found:
+            return None
     return SiteConfig(**data)
 
 
@@ -281,7 +294,7 @@ def load_archive(root: Path, *, base_url: str | None = None) -> Archive:
         if found is not None:
             read.append(found)
     _check_unique(read, errors)
-    if errors or site is None or corrections is None or redirects is None:
+    if errors or site is None or history is None or vocabulary is None or corrections is None or redirects is None:
         raise ContentErrors(errors)
 
     statements = sorted((s for s, _ in read), key=lambda s: (s.year, s.issued, s.slug))

@@ -15,11 +15,13 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 
+from .characters import forbidden_character
+
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):", re.IGNORECASE)
 _INVISIBLE = re.compile(r"[\x00-\x20\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
 _HTML_TAG = re.compile(r"<(/?[a-z][a-z0-9-]*[\s/>]|!--|!\[cdata\[|\?)", re.IGNORECASE)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SPACE = re.compile(r"\s+")
+_FOOTNOTE_REFERENCE = re.compile(r"\[\^[^\]\s]+\]")
 
 LINK_SCHEMES = ("http", "https", "mailto")
 
@@ -28,7 +30,9 @@ def link_problem(href: str, *, image: bool = False) -> str | None:
     """Why a link or image target is not allowed, or None if it is.
 
     Links may go to http(s), mailto or a same-site path; images only to same-site paths,
-    because no request may leave the site. Invisible characters are removed before the
+    because no request may leave the site. A same-site path starts with '/' or '#': a body
+    is shown on its year page, its statement page and in the feeds, where a relative path
+    would lead to three different places. Invisible characters are removed before the
     scheme is read, so `java&#9;script:` is seen for what it is.
     """
     visible = _INVISIBLE.sub("", href)
@@ -36,6 +40,8 @@ def link_problem(href: str, *, image: bool = False) -> str | None:
         return f"target '{href}' is not allowed: protocol-relative addresses leave the site"
     match = _SCHEME.match(visible)
     if match is None:
+        if not href.startswith(("/", "#")):
+            return f"target '{href}' is not allowed: a same-site path must start with '/' or '#'"
         return None
     scheme = match.group(1).lower()
     if image:
@@ -179,8 +185,10 @@ def _check_inline(tokens: Sequence[Token], problems: list[BodyProblem]) -> None:
                 tag = _HTML_TAG.search(child.content)
                 if tag:
                     problems.append(BodyProblem("body", f"raw HTML is not allowed ('{tag.group(0)}…'); write text only", line))
-                if _CONTROL.search(child.content):
-                    problems.append(BodyProblem("body", "control character in the text", line))
+                # The footnote plugin leaves a reference with no definition as literal text.
+                note = _FOOTNOTE_REFERENCE.search(child.content)
+                if note:
+                    problems.append(BodyProblem("body", f"archive note {note.group(0)} has no definition ('{note.group(0)}: …')", line))
 
 
 def render_body(md: MarkdownIt, body: str, doc_id: str, highlights: Sequence[Highlight]) -> RenderedBody:
@@ -188,6 +196,10 @@ def render_body(md: MarkdownIt, body: str, doc_id: str, highlights: Sequence[Hig
     env: dict[str, object] = {"docId": doc_id}
     tokens = md.parse(body, env)
     problems: list[BodyProblem] = []
+    for number, line in enumerate(body.split("\n"), start=1):
+        character = forbidden_character(line)
+        if character:
+            problems.append(BodyProblem("body", f"{character} in the text", number))
     _check_inline(tokens, problems)
 
     split = next((i for i, t in enumerate(tokens) if t.type == "footnote_block_open"), len(tokens))
@@ -199,6 +211,7 @@ def render_body(md: MarkdownIt, body: str, doc_id: str, highlights: Sequence[Hig
     plain_text = "\n\n".join(p.text for p in paragraphs)
     if not plain_text.strip():
         problems.append(BodyProblem("body", "the statement has no text"))
+        highlights = ()  # with no text, every passage would be reported missing as well
 
     spans: dict[int, list[tuple[int, int, Highlight]]] = {}
     for highlight in highlights:

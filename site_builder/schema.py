@@ -61,7 +61,7 @@ def _describe(error: ValidationError) -> tuple[FieldPath, str]:
     if kind == "additionalProperties":
         allowed = schema.get("properties", {})
         extra = sorted(str(key) for key in value if key not in allowed)
-        return (*path, extra[0]), f"unknown field (allowed: {', '.join(allowed)})"
+        return (*path, extra[0]), f"unknown field {extra[0]!r} (allowed: {', '.join(allowed)})"
     if kind == "enum":
         options = ", ".join(repr(option) for option in expected)
         what = "tier" if last == "tier" else "value"

@@ -9,6 +9,7 @@ Playwright's own browser download does not work here: the browser is always Debi
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import shutil
 import threading
@@ -53,11 +54,11 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="session")
-def served_site(site: Path) -> Iterator[str]:
-    """The built site served at http://127.0.0.1:<free port> (pages link root-relative, so the
+@contextlib.contextmanager
+def serve_folder(folder: Path) -> Iterator[str]:
+    """Serve a built site at http://127.0.0.1:<free port> (pages link root-relative, so the
     folder is served at /). Yields the origin, without a trailing slash."""
-    handler = functools.partial(_QuietHandler, directory=str(site))
+    handler = functools.partial(_QuietHandler, directory=str(folder))
     httpd = ThreadingHTTPServer((HOST, 0), handler)
     httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, name="site-server", daemon=True)
@@ -68,6 +69,13 @@ def served_site(site: Path) -> Iterator[str]:
         httpd.shutdown()
         httpd.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def served_site(site: Path) -> Iterator[str]:
+    """The real archive's build, served over HTTP."""
+    with serve_folder(site) as origin:
+        yield origin
 
 
 @pytest.fixture(scope="session")

@@ -28,7 +28,7 @@ def test_problems_are_listed_one_per_line(project: Path, edit: Callable[[str, st
     edit("statements/2020-statement-2020-06-26.md", "year: 2020", "year: 2020\nyear: 2021")
     assert main(["--root", str(project), "check"]) == 1
     err = capsys.readouterr().err.splitlines()
-    assert err[0].startswith("statements/2020-statement-2020-06-26.md:") and ": year: key appears twice" in err[0]
+    assert err[0].startswith("statements/2020-statement-2020-06-26.md:") and ": year: key 'year' appears twice" in err[0]
     assert err[1].startswith("statements/2024-statement-2024-06-25.md:") and ": tier: unknown tier 'Tier 9'" in err[1]
     assert err[2] == "2 problems found; nothing was written."
     assert "Traceback" not in "\n".join(err)
@@ -41,3 +41,12 @@ def test_new_scaffolds_a_file_that_check_then_explains(project: Path, capsys: py
     assert main(["--root", str(project), "check"]) == 1
     err = capsys.readouterr().err
     assert "statements/2025-statement-2025-12-01.md:" in err and "tier:" in err
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)//", 'https://archive.test/"><script>alert(1)</script>/', "ftp://archive.test/"])
+def test_a_base_url_override_meets_the_site_schema(project: Path, url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    out = project / "_site"
+    assert main(["--root", str(project), "--out", str(out), "--base-url", url]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("data/site.yaml:") and ": base_url: --base-url: " in err[0] and "http(s)" in err[0]
+    assert not out.exists()

@@ -85,7 +85,7 @@ def make_archive(tricky: str = TRICKY) -> Archive:
             report_published="2024-06-24",
             change_note="Upgraded.",
             source=Link("2024 TIP Report, Macau", "https://state.example/2024"),
-            findings=None,
+            findings="Efforts increased, with more victims identified.",
             statements=(statement,),
             new_claim_ids=(),
         ),
@@ -185,6 +185,7 @@ def test_tiers_csv_matches_the_model() -> None:
             "source_url": "https://state.example/2023",
             "statement_count": "0",
             "statement_urls": "",
+            "findings": "",
         },
         {
             "year": "2024",
@@ -196,6 +197,7 @@ def test_tiers_csv_matches_the_model() -> None:
             "source_url": "https://state.example/2024",
             "statement_count": "1",
             "statement_urls": f"{BASE}2024/{SLUG}/",
+            "findings": "Efforts increased, with more victims identified.",
         },
     ]
 

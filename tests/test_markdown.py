@@ -13,7 +13,7 @@ def highlight(text: str, anchor: str = "a1", field: str = "claims[0].passages[0]
 
 @pytest.mark.parametrize(
     "target",
-    ["https://example.org/", "http://example.org/a?b=c", "mailto:editors@example.org", "/2024/", "#notes", "../x"],
+    ["https://example.org/", "http://example.org/a?b=c", "mailto:editors@example.org", "/2024/", "#notes"],
 )
 def test_allowed_link_targets(target: str) -> None:
     assert link_problem(target) is None
@@ -30,6 +30,9 @@ def test_allowed_link_targets(target: str) -> None:
         "data:text/html,x",
         "file:///etc/passwd",
         "//evil.example/",
+        "../x",
+        "java%09script:alert(1)",
+        "%5C%5Cevil.example/",
     ],
 )
 def test_refused_link_targets(target: str) -> None:
