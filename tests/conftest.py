@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,6 +26,24 @@ def copy_project(target: Path) -> Path:
     for name in CONTENT:
         shutil.copytree(ROOT / name, target / name)
     return target
+
+
+def file_digests(folder: Path) -> dict[str, str]:
+    """The sha256 of every file below `folder`, by relative path."""
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def run_build_script(project: Path, out: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """`python build.py` in a fresh process, run from inside the project as a contributor would."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / "build.py"), "--root", str(project), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=project,
+        env={**os.environ, **env},
+    )
 
 
 @pytest.fixture

@@ -7,10 +7,7 @@ breaks the schema in ways nobody listed, and random YAML damage that may or may 
 
 from __future__ import annotations
 
-import hashlib
 import re
-import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,16 +19,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from site_builder.cli import main
-from tests.conftest import ROOT, copy_project
+from tests.conftest import ROOT, copy_project, file_digests, run_build_script
 
 PROBLEM_LINE = re.compile(r"^[^:\n]+:\d+: [^:\n]+: .+$")
 SUMMARY_LINE = re.compile(r"^\d+ problems? found; nothing was written\.$")
 STATEMENT = "statements/2024-statement-2024-06-25.md"
 OTHER = "statements/2020-statement-2020-06-26.md"
-
-
-def snapshot(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @dataclass(frozen=True)
@@ -57,7 +50,7 @@ def assert_refused_cleanly(outcome: Outcome, before: dict[str, str], out: Path) 
     assert SUMMARY_LINE.match(outcome.stderr.splitlines()[-1]), outcome.stderr
     bad = [line for line in outcome.problems if not PROBLEM_LINE.match(line)]
     assert not bad, f"not in the form path:line: field: message: {bad}"
-    assert snapshot(out) == before, "a refused build changed the previous site"
+    assert file_digests(out) == before, "a refused build changed the previous site"
 
 
 @dataclass(frozen=True)
@@ -374,7 +367,7 @@ def previous_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_broken_file_is_refused_at_its_line(case: Broken, tmp_path: Path, previous_site: Path, capsys: pytest.CaptureFixture[str]) -> None:
     project = copy_project(tmp_path / "project")
     case.break_it(project)
-    before = snapshot(previous_site)
+    before = file_digests(previous_site)
     outcome = build(project, previous_site, capsys)
     assert_refused_cleanly(outcome, before, previous_site)
     assert len(outcome.problems) == 1, outcome.stderr
@@ -395,14 +388,8 @@ def test_the_real_command_prints_no_traceback(tmp_path: Path, previous_site: Pat
     """Through `python build.py`, as a contributor runs it: exit status and stderr, nothing else."""
     project = copy_project(tmp_path / "project")
     BROKEN[0].break_it(project)
-    before = snapshot(previous_site)
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "build.py"), "--root", str(project), "--out", str(previous_site)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    before = file_digests(previous_site)
+    result = run_build_script(project, previous_site)
     assert result.returncode == 1
     assert_refused_cleanly(Outcome(1, result.stderr.splitlines()[:-1], result.stderr, result.stdout), before, previous_site)
 
@@ -497,7 +484,7 @@ def test_generated_schema_breakage_is_reported_at_the_field(
         front[key] = data.draw(st.text(max_size=10))
     text = "---\n" + yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=10_000) + "---\n" + body
     workspace.statement.write_text(text, encoding="utf-8")
-    before = snapshot(workspace.out)
+    before = file_digests(workspace.out)
     try:
         outcome = build(workspace.project, workspace.out, capsys)
     finally:
@@ -568,7 +555,7 @@ def test_random_yaml_damage_never_crashes(
         at = 1 + (line - 1) % (closing - 1)
         lines[at] = lines[at][:column] + inserted + lines[at][column:]
     workspace.statement.write_text("\n".join(lines), encoding="utf-8")
-    before = snapshot(workspace.out)
+    before = file_digests(workspace.out)
     try:
         outcome = build(workspace.project, workspace.out, capsys)
     finally:

@@ -3,30 +3,19 @@ time zones, locales and hash seeds, with different file times, produce identical
 
 from __future__ import annotations
 
-import hashlib
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-from tests.conftest import ROOT, copy_project
+from tests.conftest import copy_project, file_digests, run_build_script
 
 
 def build_in(project: Path, **env: str) -> dict[str, str]:
-    """Build with `python build.py` in a fresh process; the sha256 of every file written."""
+    """Build in a fresh process; the sha256 of every file written."""
     out = project / "_site"
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "build.py"), "--root", str(project), "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        cwd=project,
-        env={**os.environ, **env},
-    )
+    result = run_build_script(project, out, **env)
     assert result.returncode == 0, result.stderr
-    return {p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.rglob("*")) if p.is_file()}
+    return file_digests(out)
 
 
 def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
