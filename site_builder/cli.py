@@ -88,7 +88,12 @@ def serve(root: Path, out: Path, port: int) -> int:
     if status:
         return status
     handler = functools.partial(_Handler, directory=str(out))
-    with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
+    try:
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    except OSError as error:
+        print(f"cannot serve on port {port}: {error.strerror or error}; try --port", file=sys.stderr)
+        return 1
+    with server:
         print(f"Serving {out} at http://localhost:{port}/ (Ctrl-C to stop)")
         with contextlib.suppress(KeyboardInterrupt):
             server.serve_forever()

@@ -40,7 +40,10 @@ class ContentErrors(Exception):
 
 def display_path(path: Path, root: Path) -> str:
     """The path as a contributor would type it: relative to the project when possible."""
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
+    # Not resolved: a statement that is a (broken) link is named by its own place.
+    for candidate, base in ((path.absolute(), root.absolute()), (path.resolve(), root.resolve())):
+        try:
+            return candidate.relative_to(base).as_posix()
+        except ValueError:
+            continue
+    return path.as_posix()

@@ -20,7 +20,7 @@ FieldPath = tuple[str | int, ...]
 
 DELIMITER = "---"
 _UNCLOSED = ("while parsing a flow", "while scanning a quoted scalar")
-_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_./-]+")
 
 
 class _Loader(yaml.SafeLoader):

@@ -53,14 +53,20 @@ class Project:
         return display_path(path, self.root)
 
 
+def _unreadable(shown: str, error: OSError) -> ContentError:
+    if isinstance(error, FileNotFoundError):
+        return ContentError(shown, 1, "file", "file is missing (or a link to a missing file)")
+    return ContentError(shown, 1, "file", f"cannot be read: {error.strerror or error}")
+
+
 def _read_yaml(project: Project, name: str, schema_name: str, errors: list[ContentError]) -> tuple[Any, LineMap] | None:
     path = project.data(name)
     shown = project.shown(path)
     try:
         text = decode(path.read_bytes(), shown)
         data, lines = parse_yaml(text, shown)
-    except FileNotFoundError:
-        errors.append(ContentError(shown, 1, "file", "file is missing"))
+    except OSError as error:
+        errors.append(_unreadable(shown, error))
         return None
     except ContentError as error:
         errors.append(error)
@@ -144,6 +150,9 @@ class _StatementReader:
             document = split_document(decode(path.read_bytes(), shown), shown)
         except ContentError as error:
             errors.append(error)
+            return None
+        except OSError as error:
+            errors.append(_unreadable(shown, error))
             return None
         found = schema.validate(document.data, self.project.schema("statement.schema.json"), shown, document.lines)
         if found:

@@ -6,15 +6,26 @@ writing (and comparing two builds) is a separate, simple step.
 
 from __future__ import annotations
 
+import contextlib
+import traceback
+from collections.abc import Iterator
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateNotFound,
+    TemplateSyntaxError,
+    select_autoescape,
+)
 
 from . import urls
 from .chart import tier_chart
 from .citations import Citation, cite_statement, cite_year
-from .errors import ContentError, ContentErrors
+from .errors import ContentError, ContentErrors, display_path
 from .exports import data_files
 from .feeds import feed_files
 from .model import Archive, ReportYear, Statement
@@ -205,6 +216,25 @@ def _static_files(static: Path) -> dict[str, bytes]:
     return {"assets/" + path.relative_to(static).as_posix(): path.read_bytes() for path in sorted(static.rglob("*")) if path.is_file()}
 
 
+@contextlib.contextmanager
+def _template_problems(root: Path, name: str) -> Iterator[None]:
+    """A broken or missing template is reported like content: file, line, message."""
+    templates = root / "templates"
+    try:
+        yield
+    except TemplateNotFound as error:
+        raise ContentErrors([ContentError(f"templates/{error.name}", 1, "template", "template is missing")]) from None
+    except TemplateSyntaxError as error:
+        where = f"templates/{error.name or name}"
+        raise ContentErrors([ContentError(where, error.lineno, "template", f"syntax error: {error.message}")]) from None
+    except TemplateError as error:
+        # Jinja2 rewrites tracebacks so that template frames carry the template's file and line.
+        frames = [f for f in traceback.extract_tb(error.__traceback__) if Path(f.filename).is_relative_to(templates)]
+        where = display_path(Path(frames[-1].filename), root) if frames else f"templates/{name}"
+        line = (frames[-1].lineno or 1) if frames else 1
+        raise ContentErrors([ContentError(where, line, "template", str(error.message or error))]) from None
+
+
 def render_site(archive: Archive, root: Path) -> dict[str, bytes]:
     """Every output file of the site: relative path -> bytes."""
     site_urls = urls.SiteUrls(archive.site.base_url)
@@ -212,8 +242,9 @@ def render_site(archive: Archive, root: Path) -> dict[str, bytes]:
     views = page_views(archive, site_urls)
     files: dict[str, bytes] = {}
     for view in views:
-        template = env.get_template(view.template)
-        html = template.render(archive=archive, site=archive.site, page=view, **view.context)
+        with _template_problems(root, view.template):
+            template = env.get_template(view.template)
+            html = template.render(archive=archive, site=archive.site, page=view, **view.context)
         files[view.output] = html.encode("utf-8")
         if view.citation is not None:
             files.update(_citation_files(view.path, view.citation))

@@ -19,7 +19,7 @@ _PATTERN_HINTS = {
     "slug": "must be lower-case letters, digits and single hyphens",
     "id": "is not a valid identifier for this field",
     "language": "is not a BCP 47 language tag such as 'en' or 'zh-Hant'",
-    "base_url": "must be an http(s) address ending in '/'",
+    "base_url": "must be the http(s) address of a site root, such as 'https://example.org/' (pages link from the root)",
 }
 _TYPE_NAMES = {
     dict: "a mapping",
@@ -72,7 +72,8 @@ def _describe(error: ValidationError) -> tuple[FieldPath, str]:
     if kind == "format" and expected == "date":
         return path, f"not a date in the form YYYY-MM-DD: {value!r}"
     if kind == "pattern":
-        return path, f"{value!r} {_PATTERN_HINTS.get(last, 'does not have the expected form')}"
+        fallback = "is not a site path such as '/2024/'" if str(value).startswith("/") else "does not have the expected form"
+        return path, f"{value!r} {_PATTERN_HINTS.get(last, fallback)}"
     if kind == "minLength" and expected == 1:
         return path, "must not be empty"
     if kind == "minItems":

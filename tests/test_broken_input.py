@@ -91,6 +91,14 @@ def copy_statement(project: Path) -> None:
     (project / "statements/2024-statement-2024-06-25-copy.md").write_text(text, encoding="utf-8")
 
 
+def link_to_nowhere(project: Path) -> None:
+    (project / "statements/2026-statement-2026-06-30.md").symlink_to(project / "missing.md")
+
+
+def folder_named_like_a_statement(project: Path) -> None:
+    (project / "statements/2026-statement-2026-06-30.md").mkdir()
+
+
 def only_front_matter(project: Path) -> None:
     text = (project / STATEMENT).read_text(encoding="utf-8")
     (project / STATEMENT).write_text(text[: text.index("---\n", 4) + 4] + "\n", encoding="utf-8")
@@ -241,6 +249,10 @@ BROKEN = [
         "revised:",
     ),
     Broken("empty-body", only_front_matter, STATEMENT, "body", "no text", 76),
+    Broken("empty-file", write_bytes(STATEMENT, lambda raw: b""), STATEMENT, "front-matter", "must start with", None),
+    Broken("broken-link", link_to_nowhere, "statements/2026-statement-2026-06-30.md", "file", "file is missing", None),
+    Broken("folder", folder_named_like_a_statement, "statements/2026-statement-2026-06-30.md", "file", "cannot be read", None),
+    Broken("tiers-missing", lambda project: (project / "data/tiers.yaml").unlink(), "data/tiers.yaml", "file", "file is missing", None),
     Broken(
         "not-utf8",
         write_bytes(STATEMENT, lambda raw: raw.replace(b"Wong Sio Chak", b"Wong Sio Ch\xe1k", 1)),
@@ -374,8 +386,7 @@ def test_broken_file_is_refused_at_its_line(case: Broken, tmp_path: Path, previo
     path, line, field, message = outcome.problems[0].split(":", 3)
     assert (path, field.strip()) == (case.file, case.field), outcome.problems[0]
     assert case.message in message, outcome.problems[0]
-    raw = (project / case.file).read_bytes()
-    text = raw.decode("utf-8", errors="replace") if case.name != "utf16" else ""
+    text = (project / case.file).read_bytes().decode("utf-8", errors="replace") if isinstance(case.at, str) else ""
     assert int(line) == line_of(text, case.at), outcome.problems[0]
 
 

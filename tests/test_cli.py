@@ -43,7 +43,15 @@ def test_new_scaffolds_a_file_that_check_then_explains(project: Path, capsys: py
     assert "statements/2025-statement-2025-12-01.md:" in err and "tier:" in err
 
 
-@pytest.mark.parametrize("url", ["javascript:alert(1)//", 'https://archive.test/"><script>alert(1)</script>/', "ftp://archive.test/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)//",
+        'https://archive.test/"><script>alert(1)</script>/',
+        "ftp://archive.test/",
+        "https://archive.test/below/a/path/",
+    ],
+)
 def test_a_base_url_override_meets_the_site_schema(project: Path, url: str, capsys: pytest.CaptureFixture[str]) -> None:
     out = project / "_site"
     assert main(["--root", str(project), "--out", str(out), "--base-url", url]) == 1
