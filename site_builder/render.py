@@ -10,6 +10,7 @@ import contextlib
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 from jinja2 import (
@@ -115,67 +116,69 @@ def _statement_view(archive: Archive, statement: Statement, site_urls: urls.Site
     )
 
 
+def _view(
+    archive: Archive,
+    site_urls: urls.SiteUrls,
+    path: str,
+    template: str,
+    title: str,
+    description: str,
+    kind: str = "WebPage",
+    **options: Any,
+) -> PageView:
+    """A page whose metadata follows from its own title, description and address."""
+    metadata = page_metadata(title, description, site_urls.absolute(path), archive, kind)
+    return PageView(path=path, template=template, title=title, description=description, metadata=metadata, **options)
+
+
 def page_views(archive: Archive, site_urls: urls.SiteUrls) -> list[PageView]:
     """Every HTML page of the URL contract, plus redirect pages for moved URLs."""
     absolute = site_urls.absolute
-    home_title = archive.site.title
+    site = archive.site
     views = [
-        PageView(
-            path=urls.HOME,
-            template="index.html",
-            title=home_title,
-            description=archive.site.description,
-            metadata=page_metadata(home_title, archive.site.description, absolute(urls.HOME), archive, "CollectionPage"),
+        _view(
+            archive,
+            site_urls,
+            urls.HOME,
+            "index.html",
+            site.title,
+            site.description,
+            kind="CollectionPage",
             context={"chart": tier_chart(archive.years)},
         )
     ]
     views += [_year_view(archive, i, site_urls) for i in range(len(archive.years))]
     views += [_statement_view(archive, s, site_urls) for s in archive.statements]
-    claims_description = "Every claim made in Macao's responses, with the report years that make it."
     matrix_years, matrix_rows = claim_matrix(archive)
+    claims_description = "Every claim made in Macao's responses, with the report years that make it."
     views.append(
-        PageView(
-            path=urls.CLAIMS,
-            template="claims.html",
-            title="Claims across years",
-            description=claims_description,
-            metadata=page_metadata("Claims across years", claims_description, absolute(urls.CLAIMS), archive),
+        _view(
+            archive,
+            site_urls,
+            urls.CLAIMS,
+            "claims.html",
+            "Claims across years",
+            claims_description,
             context={"matrix_years": matrix_years, "matrix_rows": matrix_rows},
         )
     )
-    for claim in archive.claims:
-        path = urls.claim(claim.id)
-        title = f"Claim: {claim.label}"
-        views.append(
-            PageView(
-                path=path,
-                template="claim.html",
-                title=title,
-                description=claim.definition,
-                metadata=page_metadata(title, claim.definition, absolute(path), archive),
-                context={"claim": claim, "occurrences": claim_occurrences(archive, claim.id)},
-            )
+    views += [
+        _view(
+            archive,
+            site_urls,
+            urls.claim(claim.id),
+            "claim.html",
+            f"Claim: {claim.label}",
+            claim.definition,
+            context={"claim": claim, "occurrences": claim_occurrences(archive, claim.id)},
         )
+        for claim in archive.claims
+    ]
     about_description = "How the archive collects, transcribes and annotates Macao's responses, and how to report a correction."
     views.append(
-        PageView(
-            path=urls.ABOUT,
-            template="about.html",
-            title="About the archive and its method",
-            description=about_description,
-            metadata=page_metadata("About the archive and its method", about_description, absolute(urls.ABOUT), archive, "AboutPage"),
-        )
+        _view(archive, site_urls, urls.ABOUT, "about.html", "About the archive and its method", about_description, kind="AboutPage")
     )
-    views.append(
-        PageView(
-            path="404.html",
-            template="404.html",
-            title="Page not found",
-            description="No page at this address.",
-            metadata=page_metadata("Page not found", "No page at this address.", absolute("404.html"), archive),
-            noindex=True,
-        )
-    )
+    views.append(_view(archive, site_urls, "404.html", "404.html", "Page not found", "No page at this address.", noindex=True))
     _check_redirects(archive, {v.path for v in views})
     for old, new in archive.redirects:
         views.append(
