@@ -10,7 +10,6 @@ import contextlib
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 from xml.sax.saxutils import escape
 
 from jinja2 import (
@@ -24,23 +23,13 @@ from jinja2 import (
 )
 
 from . import urls
-from .chart import tier_chart
-from .citations import Citation, cite_statement, cite_year
+from .citations import Citation
 from .errors import ContentError, ContentErrors, display_path
 from .exports import data_files
 from .feeds import feed_files
-from .model import Archive, ReportYear, Statement
-from .pages import (
-    PageView,
-    claim_matrix,
-    claim_occurrences,
-    long_date,
-    page_metadata,
-    statement_metadata,
-    year_metadata,
-)
+from .model import Archive
+from .views import PageView, long_date, page_views
 
-REDIRECTS_FILE = "data/redirects.yaml"
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self'; font-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'none'"
@@ -71,141 +60,6 @@ def _citation_files(page: str, citation: Citation) -> dict[str, bytes]:
         urls.citation(page, "ris"): citation.ris.encode("utf-8"),
         urls.citation(page, "csl"): citation.csl_json.encode("utf-8"),
     }
-
-
-def _neighbours(years: tuple[ReportYear, ...], index: int) -> tuple[ReportYear | None, ReportYear | None]:
-    previous = years[index - 1] if index > 0 else None
-    following = years[index + 1] if index + 1 < len(years) else None
-    return previous, following
-
-
-def _year_view(archive: Archive, index: int, site_urls: urls.SiteUrls) -> PageView:
-    year = archive.years[index]
-    path = urls.year(year.year)
-    title = f"{year.year}: Macao in the Trafficking in Persons Report"
-    statements = len(year.statements)
-    description = f"Macao was placed on {year.tier} in the {year.year} Trafficking in Persons Report. " + (
-        f"The archive holds {statements} government response(s)."
-        if statements
-        else "The archive holds no government response for this year yet."
-    )
-    previous, following = _neighbours(archive.years, index)
-    citation = cite_year(year, site_urls.absolute(path), archive.site)
-    return PageView(
-        path=path,
-        template="year.html",
-        title=title,
-        description=description,
-        metadata=year_metadata(year, archive, site_urls.absolute(path), title, description),
-        context={"year": year, "previous": previous, "next": following},
-        citation=citation,
-    )
-
-
-def _statement_view(archive: Archive, statement: Statement, site_urls: urls.SiteUrls) -> PageView:
-    path = statement.url
-    year = next(y for y in archive.years if y.year == statement.year)
-    return PageView(
-        path=path,
-        template="statement.html",
-        title=f"{statement.year}: {statement.heading}",
-        description=statement.summary,
-        metadata=statement_metadata(statement, archive, site_urls.absolute(path)),
-        context={"statement": statement, "year": year},
-        citation=cite_statement(statement, site_urls.absolute(path), archive.site),
-    )
-
-
-def _view(
-    archive: Archive,
-    site_urls: urls.SiteUrls,
-    path: str,
-    template: str,
-    title: str,
-    description: str,
-    kind: str = "WebPage",
-    **options: Any,
-) -> PageView:
-    """A page whose metadata follows from its own title, description and address."""
-    metadata = page_metadata(title, description, site_urls.absolute(path), archive, kind)
-    return PageView(path=path, template=template, title=title, description=description, metadata=metadata, **options)
-
-
-def page_views(archive: Archive, site_urls: urls.SiteUrls) -> list[PageView]:
-    """Every HTML page of the URL contract, plus redirect pages for moved URLs."""
-    absolute = site_urls.absolute
-    site = archive.site
-    views = [
-        _view(
-            archive,
-            site_urls,
-            urls.HOME,
-            "index.html",
-            site.title,
-            site.description,
-            kind="CollectionPage",
-            context={"chart": tier_chart(archive.years)},
-        )
-    ]
-    views += [_year_view(archive, i, site_urls) for i in range(len(archive.years))]
-    views += [_statement_view(archive, s, site_urls) for s in archive.statements]
-    matrix_years, matrix_rows = claim_matrix(archive)
-    claims_description = "Every claim made in Macao's responses, with the report years that make it."
-    views.append(
-        _view(
-            archive,
-            site_urls,
-            urls.CLAIMS,
-            "claims.html",
-            "Claims across years",
-            claims_description,
-            context={"matrix_years": matrix_years, "matrix_rows": matrix_rows},
-        )
-    )
-    views += [
-        _view(
-            archive,
-            site_urls,
-            urls.claim(claim.id),
-            "claim.html",
-            f"Claim: {claim.label}",
-            claim.definition,
-            context={"claim": claim, "occurrences": claim_occurrences(archive, claim.id)},
-        )
-        for claim in archive.claims
-    ]
-    about_description = "How the archive collects, transcribes and annotates Macao's responses, and how to report a correction."
-    views.append(
-        _view(archive, site_urls, urls.ABOUT, "about.html", "About the archive and its method", about_description, kind="AboutPage")
-    )
-    views.append(_view(archive, site_urls, "404.html", "404.html", "Page not found", "No page at this address.", noindex=True))
-    _check_redirects(archive, {v.path for v in views})
-    for old, new in archive.redirects:
-        views.append(
-            PageView(
-                path=old.lstrip("/"),
-                template="redirect.html",
-                title="This page has moved",
-                description=f"Moved to {absolute(new.lstrip('/'))}",
-                metadata=page_metadata("This page has moved", "Moved.", absolute(new.lstrip("/")), archive),
-                context={"target": new.lstrip("/")},
-                noindex=True,
-                canonical_path=new.lstrip("/"),
-            )
-        )
-    return views
-
-
-def _check_redirects(archive: Archive, pages: set[str]) -> None:
-    """A redirect must leave a page that no longer exists, for one that does."""
-    errors = []
-    for old, new in archive.redirects:
-        if old.lstrip("/") in pages:
-            errors.append(ContentError(REDIRECTS_FILE, 1, old, "this path is still a page of the site; a redirect would hide it"))
-        if new.lstrip("/") not in pages:
-            errors.append(ContentError(REDIRECTS_FILE, 1, old, f"redirect target {new} is not a page of the site"))
-    if errors:
-        raise ContentErrors(errors)
 
 
 def _sitemap(views: list[PageView], site_urls: urls.SiteUrls) -> bytes:

@@ -1,84 +1,12 @@
-"""What each page shows, assembled from the model: views, metadata and the claims matrix.
-
-Everything a template needs is computed here, so templates only lay it out.
-"""
+"""Machine-readable description of each page: Highwire, Dublin Core, OpenGraph and JSON-LD."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass
 from typing import Any
 
-from . import urls
-from .citations import Citation
-from .model import Archive, ClaimDefinition, Passage, ReportYear, Statement
-
-
-def long_date(value: str | None) -> str:
-    """ "2024-06-25" -> "25 June 2024" (fixed English month names, no locale dependence)."""
-    if not value:
-        return "unknown"
-    day = date.fromisoformat(value)
-    months = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
-    return f"{day.day} {months[day.month - 1]} {day.year}"
-
-
-@dataclass(frozen=True)
-class MatrixCell:
-    year: int
-    statement: Statement | None
-    passages: tuple[Passage, ...]
-
-    @property
-    def made(self) -> bool:
-        return bool(self.passages)
-
-
-@dataclass(frozen=True)
-class MatrixRow:
-    claim: ClaimDefinition
-    cells: tuple[MatrixCell, ...]
-
-    @property
-    def year_count(self) -> int:
-        return sum(1 for cell in self.cells if cell.made)
-
-
-def claim_matrix(archive: Archive) -> tuple[tuple[ReportYear, ...], tuple[MatrixRow, ...]]:
-    """Claims × report years that have statements; a cell holds the passages making it."""
-    years = tuple(y for y in archive.years if y.statements)
-    rows = []
-    for claim in archive.claims:
-        cells = []
-        for year in years:
-            passages: tuple[Passage, ...] = ()
-            found: Statement | None = None
-            for statement in year.statements:
-                for made in statement.claims:
-                    if made.claim.id == claim.id:
-                        passages += made.passages
-                        found = found or statement
-            cells.append(MatrixCell(year.year, found, passages))
-        rows.append(MatrixRow(claim, tuple(cells)))
-    return years, tuple(rows)
-
-
-@dataclass(frozen=True)
-class ClaimOccurrence:
-    year: ReportYear
-    statement: Statement
-    passages: tuple[Passage, ...]
-
-
-def claim_occurrences(archive: Archive, claim_id: str) -> tuple[ClaimOccurrence, ...]:
-    return tuple(
-        ClaimOccurrence(year, statement, made.passages)
-        for year in archive.years
-        for statement in year.statements
-        for made in statement.claims
-        if made.claim.id == claim_id
-    )
+from .model import Archive, ReportYear, Statement
 
 
 @dataclass(frozen=True)
@@ -203,27 +131,3 @@ def year_metadata(year: ReportYear, archive: Archive, page_url: str, title: str,
         + ((("citation_publication_date", _slash_date(max(dates))),) if dates else ())
     )
     return Metadata(names, base.meta_properties, base.json_ld)
-
-
-@dataclass(frozen=True)
-class PageView:
-    """One HTML page to render: where it goes, with what template and what data."""
-
-    path: str
-    template: str
-    title: str
-    description: str
-    metadata: Metadata
-    context: dict[str, Any] = field(default_factory=dict)
-    citation: Citation | None = None
-    noindex: bool = False
-    # A redirect page names its target as canonical; every other page names itself.
-    canonical_path: str | None = None
-
-    @property
-    def canonical(self) -> str:
-        return self.path if self.canonical_path is None else self.canonical_path
-
-    @property
-    def output(self) -> str:
-        return urls.output_file(self.path)
