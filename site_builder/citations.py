@@ -95,22 +95,36 @@ def _statement_items(statement: Statement, page_url: str, site: SiteConfig) -> l
     office = _literal(_office_author(statement.office_name))
     title = _clean(statement.heading)
     # The title is the source's own, in its language; a heading is the archive's English.
-    title_language = source.language if statement.title is not None else site.language
+    title_language = source.language if source is not None and statement.title is not None else site.language
+    if source is not None:
+        note = f"Archived with annotations from {source.publisher}, {source.url}"
+    else:
+        shown = statement.reference_version
+        note = f"The archive records this response but does not hold its text; {shown.kind_label.lower()}: {shown.publisher}, {shown.url}"
     archive: CslItem = {
         "id": item_id,
         "type": "webpage",
         "author": office,
         "title": title,
         "container-title": _clean(site.title),
-        "issued": _date(statement.issued),
+        # An unknown issue date is cited by the year of its latest possible date, never a guess.
+        "issued": _date(statement.issued) if statement.issued else {"date-parts": [[int(statement.date[:4])]]},
         "accessed": _date(statement.revised),
         "URL": page_url,
         "language": title_language,
-        "note": _clean(f"Archived with annotations from {source.publisher}, {source.url}"),
+        "note": _clean(note),
     }
     _add_publisher(archive, site)
+    original = _original_item(statement, f"{item_id}-original", title, office) if source is not None else None
+    return [archive, original or _version_item(statement, f"{item_id}-original", title, office)]
+
+
+def _original_item(statement: Statement, item_id: str, title: str, office: list[dict[str, str]]) -> CslItem:
+    """The published text the archive reproduces."""
+    source = statement.source
+    assert source is not None
     original: CslItem = {
-        "id": f"{item_id}-original",
+        "id": item_id,
         "type": "webpage",
         "title": title,
         "container-title": _clean(source.publisher),
@@ -128,7 +142,27 @@ def _statement_items(statement: Statement, page_url: str, site: SiteConfig) -> l
     published = source.published or (statement.issued if source.text != _NEWS_REPORT else None)
     if published is not None:
         original["issued"] = _date(published)
-    return [archive, original]
+    return original
+
+
+def _version_item(statement: Statement, item_id: str, heading: str, office: list[dict[str, str]]) -> CslItem:
+    version = statement.reference_version
+    official = version.kind == "official"
+    item: CslItem = {
+        "id": item_id,
+        "type": "webpage",
+        "author": office if official else _literal(version.publisher),
+        # An untitled version is cited under a supplied description, bracketed as such.
+        "title": _clean(version.title) if version.title else f"[{heading}]",
+        "URL": version.url,
+        "language": version.language if version.title else "en",
+    }
+    if official:
+        item["container-title"] = _clean(version.publisher)
+    published = version.published or (statement.issued if official else None)
+    if published is not None:
+        item["issued"] = _date(published)
+    return item
 
 
 def _year_items(year: ReportYear, page_url: str, site: SiteConfig) -> list[CslItem]:
@@ -177,7 +211,9 @@ def _citation(items: list[CslItem]) -> Citation:
     )
 
 
-def _office_author(office_name: str) -> str:
+def _office_author(office_name: str | None) -> str:
+    if office_name is None:
+        return GOVERNMENT
     name = _clean(office_name)
     return name if GOVERNMENT.lower() in name.lower() else f"{name}, {GOVERNMENT}"
 

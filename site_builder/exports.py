@@ -38,8 +38,13 @@ _TIER_COLUMNS = (
     ("report_published", "date", "Date the report was published, where verified."),
     ("source_label", "string", "Label of the source for the year's tier."),
     ("source_url", "string", "Address of the source for the year's tier."),
-    ("statement_count", "integer", "Number of statements in the archive answering that year's report."),
-    ("statement_urls", "string", "Addresses of those statements' pages, separated by spaces."),
+    (
+        "statement_count",
+        "integer",
+        "Number of known government responses to that year's report, whether or not the archive holds their text.",
+    ),
+    ("statement_urls", "string", "Addresses of those responses' pages, separated by spaces."),
+    ("texts_archived", "integer", "Number of those responses whose text the archive holds."),
     ("findings", "string", "The archive's one-line summary of what the report found, where verified."),
 )
 
@@ -95,11 +100,17 @@ def _statement_record(statement: Statement, absolute_url: UrlFor) -> dict[str, A
         "title": statement.title,
         "heading": statement.heading,
         "issued": statement.issued,
+        "issued_bounds": None
+        if statement.issued_bounds is None
+        else {"not_after": statement.issued_bounds.not_after, "basis": statement.issued_bounds.basis},
         "office": {"name": statement.office_name, "wording": statement.office_wording},
         "office_holder": statement.office_holder,
         "occasion": {"kind": statement.occasion_kind, "description": statement.occasion},
         "summary": statement.summary,
-        "source": {
+        "text_archived": statement.has_text,
+        "source": None
+        if source is None
+        else {
             "publisher": source.publisher,
             "url": source.url,
             "author": source.author,
@@ -107,6 +118,19 @@ def _statement_record(statement: Statement, absolute_url: UrlFor) -> dict[str, A
             "language": source.language,
             "text": source.text,
         },
+        "versions": [
+            {
+                "language": v.language,
+                "kind": v.kind,
+                "publisher": v.publisher,
+                "url": v.url,
+                "also_at": list(v.also_at),
+                "title": v.title,
+                "published": v.published,
+                "note_html": v.note_html,
+            }
+            for v in statement.versions
+        ],
         "related": [{"label": link.label, "url": link.url, "note": link.note} for link in statement.related],
         "claims": [
             {
@@ -120,13 +144,13 @@ def _statement_record(statement: Statement, absolute_url: UrlFor) -> dict[str, A
             {"text": quote.passage.text, "anchor": quote.passage.anchor, "note": quote.note} for quote in statement.report_quotes
         ],
         "revised": statement.revised,
-        "text": statement.plain_text,
+        "text": statement.plain_text if statement.has_text else None,
     }
 
 
 def _claim_rows(archive: Archive, absolute_url: UrlFor) -> Iterable[list[object]]:
     """One row per statement and claim it makes."""
-    for statement in archive.statements:
+    for statement in archive.archived:
         page = absolute_url(statement.url)
         for claim in statement.claims:
             passages = claim.passages
@@ -155,6 +179,7 @@ def _tier_row(year: ReportYear, absolute_url: UrlFor) -> list[object]:
         year.source.url,
         len(year.statements),
         " ".join(absolute_url(s.url) for s in year.statements),
+        sum(1 for s in year.statements if s.has_text),
         year.findings,
     ]
 
@@ -198,8 +223,8 @@ def _datapackage(archive: Archive, absolute_url: UrlFor) -> dict[str, Any]:
                 "profile": "data-resource",
                 "title": "Statements",
                 "description": (
-                    "Every statement in the archive, oldest first, with its metadata, the claims it makes "
-                    "with their passages, and its verbatim text."
+                    "Every known response, oldest first, with its metadata and known versions; where the archive "
+                    "holds its text (text_archived), the claims it makes with their passages, and the text verbatim."
                 ),
                 "format": "json",
                 "mediatype": "application/json",

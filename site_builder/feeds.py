@@ -1,7 +1,10 @@
-"""RSS 2.0 and Atom 1.0 feeds, one entry per statement, newest first.
+"""RSS 2.0 and Atom 1.0 feeds, one entry per archived text, newest first.
 
-Entry ids are the statements' stored `id` (a urn:uuid), so they survive a change of
-domain or slug. Every date comes from the data, never the clock, so feeds are reproducible.
+The feeds carry texts: a response the archive records but holds no text of is not an entry
+(it would be an empty item). When its text is added, it becomes an entry under the id its
+record has had from the start. Entry ids are the statements' stored `id` (a urn:uuid), so
+they survive a change of domain or slug. Every date comes from the data, never the clock,
+so feeds are reproducible.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ def _day(date: str) -> datetime:
 
 def _generator(archive: Archive, absolute_url: Callable[[str], str], self_path: str) -> FeedGenerator:
     site = archive.site
-    statements = archive.statements
+    statements = archive.archived
     last = max((s.revised for s in statements), default="2000-01-01")
     feed = FeedGenerator()
     feed.id(FEED_ID)
@@ -64,7 +67,7 @@ def _add_entry(feed: FeedGenerator, statement: Statement, absolute_url: Callable
     entry.guid(statement.id, permalink=False)
     entry.title(f"{statement.year}: {statement.heading}")
     entry.link(href=absolute_url(statement.url), rel="alternate")
-    entry.published(_day(statement.issued))
+    entry.published(_day(statement.date))
     entry.updated(_day(statement.revised))
     entry.summary(statement.summary)
     entry.description(statement.summary)

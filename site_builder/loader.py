@@ -16,12 +16,13 @@ from markdown_it import MarkdownIt
 from . import schema
 from .errors import ContentError, ContentErrors, display_path
 from .front_matter import Document, LineMap, decode, parse_yaml, split_document
-from .markdown import Highlight, create_parser, render_body
+from .markdown import Highlight, create_parser, render_body, render_note
 from .model import (
     Archive,
     ClaimDefinition,
     ClaimInStatement,
     Correction,
+    DateBounds,
     Link,
     Passage,
     ReportQuote,
@@ -29,6 +30,7 @@ from .model import (
     SiteConfig,
     Source,
     Statement,
+    Version,
     tier_change,
 )
 
@@ -176,6 +178,49 @@ class _StatementReader:
             elif entry.tier != data["tier"]:
                 problem(("tier",), "tier", f"{data['tier']!r} disagrees with data/tiers.yaml, which gives {entry.tier!r} for {year}")
 
+        expect_text = data["source"] is not None
+        if not expect_text:
+            for key in ("claims", "report_quotes"):
+                if data.get(key):
+                    problem(
+                        (key,), key, "the archive does not hold this response's text (source is null), so nothing in it can be annotated"
+                    )
+        if not expect_text and not data["versions"]:
+            problem(
+                ("versions",),
+                "versions",
+                "the archive does not hold this response's text: list at least one version saying where it can be read",
+            )
+        if data["issued"] is None and data.get("issued_bounds") is None:
+            problem(
+                ("issued",), "issued", "the date of issue is unknown: give issued_bounds (not_after, basis) to say what the sources show"
+            )
+        if data["issued"] is not None and data.get("issued_bounds") is not None:
+            problem(("issued_bounds",), "issued_bounds", "give issued_bounds only where the date of issue is unknown (issued: null)")
+        bounds = data.get("issued_bounds")
+        if data["issued"] is not None and bounds is None and year - int(data["issued"][:4]) > 0:
+            problem(("issued",), "issued", f"issued {data['issued']} is before the {year} report it answers")
+
+        versions = []
+        for index, item in enumerate(data["versions"]):
+            note_html = None
+            if "note" in item:
+                note_html, found_in_note = render_note(self.md, item["note"], f"versions[{index}].note")
+                for found in found_in_note:
+                    problem(("versions", index, "note"), found.field, found.message)
+            versions.append(
+                Version(
+                    language=item["language"],
+                    kind=item["kind"],
+                    publisher=item["publisher"],
+                    url=item["url"],
+                    also_at=tuple(item.get("also_at", [])),
+                    title=item.get("title"),
+                    published=item.get("published"),
+                    note_html=note_html,
+                )
+            )
+
         highlights: list[Highlight] = []
         claims: list[tuple[ClaimDefinition, list[Passage]]] = []
         seen_claims: set[str] = set()
@@ -204,7 +249,7 @@ class _StatementReader:
                 Highlight(passage.text, passage.anchor, "report-quote", "Quoted from the US report", f"report_quotes[{index}].passage")
             )
 
-        body = render_body(self.md, document.body, slug, highlights)
+        body = render_body(self.md, document.body, slug, highlights, expect_text=expect_text)
         for found in body.problems:
             if found.body_line is not None:
                 errors.append(ContentError(shown, document.body_line + found.body_line - 1, found.field, found.message))
@@ -223,13 +268,17 @@ class _StatementReader:
             tier=data["tier"],
             title=data["title"],
             issued=data["issued"],
+            issued_bounds=DateBounds(bounds["not_after"], bounds["basis"]) if bounds else None,
             office_name=data["office"]["name"],
             office_wording=data["office"]["wording"],
             office_holder=data["office_holder"],
             occasion_kind=data["occasion"]["kind"],
             occasion=data["occasion"]["description"],
             summary=data["summary"],
-            source=Source(source["publisher"], source["url"], source["author"], source["published"], source["language"], source["text"]),
+            source=None
+            if source is None
+            else Source(source["publisher"], source["url"], source["author"], source["published"], source["language"], source["text"]),
+            versions=tuple(versions),
             related=tuple(Link(r["label"], r["url"], r.get("note")) for r in data.get("related", [])),
             claims=tuple(ClaimInStatement(claim, tuple(passages)) for claim, passages in claims),
             report_quotes=tuple(quotes),
@@ -265,6 +314,67 @@ def _check_unique(statements: list[tuple[Statement, LineMap]], errors: list[Cont
                 )
             else:
                 index[key] = statement
+
+
+def _addresses(statement: Statement) -> dict[str, str]:
+    """Every address that names a text of the statement, with the field that gives it."""
+    found: dict[str, str] = {}
+    if statement.source is not None:
+        found[statement.source.url] = "source.url"
+    for index, version in enumerate(statement.versions):
+        found.setdefault(version.url, f"versions[{index}].url")
+        for number, url in enumerate(version.also_at):
+            found.setdefault(url, f"versions[{index}].also_at[{number}]")
+    return found
+
+
+def _check_same_response(statements: list[tuple[Statement, LineMap]], errors: list[ContentError]) -> None:
+    """One response, one file: a second file for a registered response would split its record.
+
+    Two files describe the same response when they answer the same report year and were issued
+    the same day, or when they name the same address for a text. The usual cause is a
+    contributor adding the text of a registered response as a new file: that file is the one
+    reported, and the message says where the text belongs instead.
+    """
+    seen: list[tuple[Statement, LineMap]] = []
+    for statement, lines in statements:
+        for other, other_lines in seen:
+            reason = _same_response(statement, other)
+            if reason is None:
+                continue
+            # Report the file that brings a text, not the registration it duplicates.
+            if other.has_text and not statement.has_text:
+                (statement, lines), (other, other_lines) = (other, other_lines), (statement, lines)
+                reason = _same_response(statement, other)
+                assert reason is not None
+            field, what = reason
+            advice = (
+                f"paste the text into {other.path} (keeping its id and slug, so its address and feed id stay) and delete this file"
+                if statement.has_text and not other.has_text
+                else "describe each response in one file only"
+            )
+            errors.append(
+                ContentError(
+                    statement.path,
+                    lines.line_of(_parse_field(field)),
+                    field,
+                    f"same response as {other.path} (/{other.url}): {what} is already registered there; {advice}",
+                )
+            )
+            break
+        else:
+            seen.append((statement, lines))
+
+
+def _same_response(statement: Statement, other: Statement) -> tuple[str, str] | None:
+    """The field of `statement` that shows it is the same response as `other`, and why."""
+    if statement.issued is not None and (statement.year, statement.issued) == (other.year, other.issued):
+        return "issued", f"the {statement.year} response issued {statement.issued}"
+    other_addresses = _addresses(other)
+    for url, field in _addresses(statement).items():
+        if url in other_addresses:
+            return field, f"the response whose text is at {url}"
+    return None
 
 
 def _site_config(project: Project, base_url: str | None, errors: list[ContentError]) -> SiteConfig | None:
@@ -303,16 +413,17 @@ def load_archive(root: Path, *, base_url: str | None = None) -> Archive:
         if found is not None:
             read.append(found)
     _check_unique(read, errors)
+    _check_same_response(read, errors)
     if errors or site is None or history is None or vocabulary is None or corrections is None or redirects is None:
         raise ContentErrors(errors)
 
-    statements = sorted((s for s, _ in read), key=lambda s: (s.year, s.issued, s.slug))
+    statements = sorted((s for s, _ in read), key=lambda s: (s.year, s.date, s.slug))
     years: list[ReportYear] = []
     claims_so_far: set[str] = set()
     for year, entry in history.items():
         of_year = tuple(s for s in statements if s.year == year)
         year_claims = {c for s in of_year for c in s.claim_ids}
-        # "New" only means something once an earlier year has a statement to compare with.
+        # "New" only means something once an earlier year has an archived text to compare with.
         new_claims = tuple(sorted(year_claims - claims_so_far)) if claims_so_far else ()
         claims_so_far |= year_claims
         previous = history[year - 1].tier if year - 1 in history else None
@@ -335,5 +446,6 @@ def load_archive(root: Path, *, base_url: str | None = None) -> Archive:
         years=tuple(years),
         claims=tuple(vocabulary.values()),
         corrections=tuple(Correction(c["date"], tuple(c["paths"]), c["description"]) for c in corrections[0]),
-        redirects=tuple(sorted(redirects[0].items())),
+        redirects=tuple(sorted((old, new) for old, new in redirects[0].items() if isinstance(new, str))),
+        splits=tuple(sorted((old, tuple(new)) for old, new in redirects[0].items() if isinstance(new, list))),
     )

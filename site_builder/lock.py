@@ -34,7 +34,7 @@ def published_urls(files: dict[str, bytes]) -> set[str]:
 
 
 def published_entries(archive: Archive, files: dict[str, bytes]) -> set[str]:
-    return {f"url {url}" for url in published_urls(files)} | {f"feed-id {s.id}" for s in archive.statements}
+    return {f"url {url}" for url in published_urls(files)} | {f"feed-id {s.id}" for s in archive.archived}
 
 
 def read_lock(root: Path) -> set[str]:

@@ -191,8 +191,49 @@ def _check_inline(tokens: Sequence[Token], problems: list[BodyProblem]) -> None:
                     problems.append(BodyProblem("body", f"archive note {note.group(0)} has no definition ('{note.group(0)}: …')", line))
 
 
-def render_body(md: MarkdownIt, body: str, doc_id: str, highlights: Sequence[Highlight]) -> RenderedBody:
-    """Render a statement body, marking each highlight's passage and reporting problems."""
+ARCHIVE_READING = "archive's reading"
+
+
+def _check_notes_cite(note_tokens: Sequence[Token], problems: list[BodyProblem]) -> None:
+    """Every archive note cites its source as a link, or says that it is the archive's own reading."""
+    line: int | None = None
+    inlines: list[Token] = []
+    label = ""
+    for token in note_tokens:
+        line = _line_of(token, line)
+        if token.type == "footnote_open":
+            inlines = []
+            label = str(token.meta.get("label", "")) if token.meta else ""
+        elif token.type == "inline":
+            inlines.append(token)
+        elif token.type == "footnote_close":
+            children = [c for inline in inlines for c in inline.children or []]
+            text = "".join(c.content for c in children if c.type == "text")
+            if not any(c.type == "link_open" for c in children) and ARCHIVE_READING not in text.replace("’", "'"):
+                problems.append(
+                    BodyProblem("body", f"archive note [^{label}] cites no source: link the source, or say it is the {ARCHIVE_READING}", line)
+                )
+
+
+def render_note(md: MarkdownIt, text: str, field: str) -> tuple[str, tuple[BodyProblem, ...]]:
+    """One archive note written in a front-matter field: inline Markdown, links held to the body's rules."""
+    problems: list[BodyProblem] = []
+    character = forbidden_character(text)
+    if character:
+        problems.append(BodyProblem(field, f"{character} in the note"))
+    env: dict[str, object] = {}
+    tokens = md.parseInline(text, env)
+    _check_inline(tokens, problems)
+    problems = [BodyProblem(field, p.message) for p in problems]
+    return md.renderer.render(tokens, md.options, env), tuple(problems)
+
+
+def render_body(md: MarkdownIt, body: str, doc_id: str, highlights: Sequence[Highlight], *, expect_text: bool = True) -> RenderedBody:
+    """Render a statement body, marking each highlight's passage and reporting problems.
+
+    `expect_text` is False for a response whose text the archive does not hold: its body
+    must then be empty, so that no text is ever shown that the archive does not have.
+    """
     env: dict[str, object] = {"docId": doc_id}
     tokens = md.parse(body, env)
     problems: list[BodyProblem] = []
@@ -209,9 +250,22 @@ def render_body(md: MarkdownIt, body: str, doc_id: str, highlights: Sequence[Hig
 
     paragraphs = [_paragraph_text(t) for t in text_tokens if t.type == "inline"]
     plain_text = "\n\n".join(p.text for p in paragraphs)
-    if not plain_text.strip():
-        problems.append(BodyProblem("body", "the statement has no text"))
+    has_text = bool(plain_text.strip()) or bool(note_tokens)
+    if expect_text and not plain_text.strip():
+        problems.append(
+            BodyProblem(
+                "body",
+                "the statement has no text; paste it verbatim below the front-matter, or set source: null if the archive does not hold it",
+            )
+        )
         highlights = ()  # with no text, every passage would be reported missing as well
+    if not expect_text and has_text:
+        problems.append(
+            BodyProblem(
+                "source",
+                "the body holds a text but source is null: say where the text comes from (publisher, url, author, published, language, text)",
+            )
+        )
 
     spans: dict[int, list[tuple[int, int, Highlight]]] = {}
     for highlight in highlights:
@@ -235,6 +289,7 @@ def render_body(md: MarkdownIt, body: str, doc_id: str, highlights: Sequence[Hig
     for number, paragraph_spans in spans.items():
         _split_children(paragraphs[number], paragraph_spans)
 
+    _check_notes_cite(note_tokens, problems)
     if not note_tokens:
         referenced = [c for t in text_tokens for c in (t.children or []) if c.type == "footnote_ref"]
         if referenced:

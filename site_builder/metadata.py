@@ -30,23 +30,30 @@ def _slash_date(value: str) -> str:
 
 def statement_metadata(statement: Statement, archive: Archive, page_url: str) -> Metadata:
     site = archive.site
-    author = f"{statement.office_name}, Macao SAR Government"
+    author = f"{statement.office_name}, Macao SAR Government" if statement.office_name else "Macao SAR Government"
+    # What the page rests on: the text it reproduces, or (without one) the version it points readers to.
+    if statement.source is not None:
+        based_on, based_on_publisher, language = statement.source.url, statement.source.publisher, statement.source.language
+    else:
+        version = statement.reference_version
+        based_on, based_on_publisher, language = version.url, version.publisher, site.language
+    date = statement.issued or statement.date[:4]
     names = [
         ("citation_title", statement.heading),
         ("citation_author", author),
-        ("citation_publication_date", _slash_date(statement.issued)),
+        ("citation_publication_date", _slash_date(date)),
         ("citation_online_date", _slash_date(statement.revised)),
         ("citation_publisher", site.publisher),
-        ("citation_language", statement.source.language),
+        ("citation_language", language),
         ("citation_public_url", page_url),
         ("citation_abstract", statement.summary),
         ("citation_keywords", "; ".join(c.claim.label for c in statement.claims)),
         ("DC.title", statement.heading),
         ("DC.creator", author),
-        ("DC.date", statement.issued),
+        ("DC.date", date),
         ("DC.publisher", site.publisher),
-        ("DC.language", statement.source.language),
-        ("DC.source", statement.source.url),
+        ("DC.language", language),
+        ("DC.source", based_on),
         ("DC.identifier", page_url),
         ("DC.type", "Text"),
         ("DC.description", statement.summary),
@@ -58,7 +65,7 @@ def statement_metadata(statement: Statement, archive: Archive, page_url: str) ->
         ("og:url", page_url),
         ("og:site_name", site.title),
         ("og:locale", "en_US"),
-        ("article:published_time", statement.issued),
+        ("article:published_time", date),
         ("article:modified_time", statement.revised),
     ]
     data = {
@@ -70,15 +77,15 @@ def statement_metadata(statement: Statement, archive: Archive, page_url: str) ->
         "headline": statement.heading,
         "name": statement.heading,
         "description": statement.summary,
-        "datePublished": statement.issued,
+        "datePublished": date,
         "dateModified": statement.revised,
-        "inLanguage": statement.source.language,
+        "inLanguage": language,
         "author": {"@type": "GovernmentOrganization", "name": author},
         "publisher": {"@type": "Organization", "name": site.publisher},
         "isBasedOn": {
             "@type": "CreativeWork",
-            "url": statement.source.url,
-            "publisher": {"@type": "Organization", "name": statement.source.publisher},
+            "url": based_on,
+            "publisher": {"@type": "Organization", "name": based_on_publisher},
         },
         "isPartOf": {"@type": "WebSite", "name": site.title, "url": site.base_url},
         "about": [c.claim.label for c in statement.claims],

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from . import urls
 from .chart import tier_chart
@@ -18,6 +18,10 @@ from .metadata import Metadata, page_metadata, statement_metadata, year_metadata
 from .model import Archive, ClaimDefinition, Passage, ReportYear, Statement
 
 REDIRECTS_FILE = "data/redirects.yaml"
+T = TypeVar("T")
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
 
 
 def long_date(value: str | None) -> str:
@@ -25,14 +29,20 @@ def long_date(value: str | None) -> str:
     if not value:
         return "unknown"
     day = date.fromisoformat(value)
-    months = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
-    return f"{day.day} {months[day.month - 1]} {day.year}"
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+@dataclass(frozen=True)
+class MatrixColumn:
+    """One archived text: its year, and its date where the year has several responses."""
+
+    statement: Statement
+    label: str
 
 
 @dataclass(frozen=True)
 class MatrixCell:
-    year: int
-    statement: Statement | None
+    column: MatrixColumn
     passages: tuple[Passage, ...]
 
     @property
@@ -47,26 +57,31 @@ class MatrixRow:
 
     @property
     def year_count(self) -> int:
-        return sum(1 for cell in self.cells if cell.made)
+        return len({cell.column.statement.year for cell in self.cells if cell.made})
 
 
-def claim_matrix(archive: Archive) -> tuple[tuple[ReportYear, ...], tuple[MatrixRow, ...]]:
-    """Claims × report years that have statements; a cell holds the passages making it."""
-    years = tuple(y for y in archive.years if y.statements)
+def claim_matrix(archive: Archive) -> tuple[tuple[MatrixColumn, ...], tuple[MatrixRow, ...]]:
+    """Claims × archived texts (only a text can be annotated); a cell holds the passages making it."""
+    columns = tuple(
+        MatrixColumn(s, f"{s.year}, {short_date(s.date)}" if len(year.statements) > 1 else str(s.year))
+        for year in archive.years
+        for s in year.statements
+        if s.has_text
+    )
     rows = []
     for claim in archive.claims:
         cells = []
-        for year in years:
-            passages: tuple[Passage, ...] = ()
-            found: Statement | None = None
-            for statement in year.statements:
-                for made in statement.claims:
-                    if made.claim.id == claim.id:
-                        passages += made.passages
-                        found = found or statement
-            cells.append(MatrixCell(year.year, found, passages))
+        for column in columns:
+            passages = tuple(p for made in column.statement.claims if made.claim.id == claim.id for p in made.passages)
+            cells.append(MatrixCell(column, passages))
         rows.append(MatrixRow(claim, tuple(cells)))
-    return years, tuple(rows)
+    return columns, tuple(rows)
+
+
+def short_date(value: str) -> str:
+    """ "2023-06-16" -> "16 Jun"."""
+    day = date.fromisoformat(value)
+    return f"{day.day} {_MONTHS[day.month - 1][:3]}"
 
 
 @dataclass(frozen=True)
@@ -110,9 +125,9 @@ class PageView:
         return urls.output_file(self.path)
 
 
-def _neighbours(years: tuple[ReportYear, ...], index: int) -> tuple[ReportYear | None, ReportYear | None]:
-    previous = years[index - 1] if index > 0 else None
-    following = years[index + 1] if index + 1 < len(years) else None
+def _neighbours(items: tuple[T, ...], index: int) -> tuple[T | None, T | None]:
+    previous = items[index - 1] if index > 0 else None
+    following = items[index + 1] if index + 1 < len(items) else None
     return previous, following
 
 
@@ -120,12 +135,7 @@ def _year_view(archive: Archive, index: int, site_urls: urls.SiteUrls) -> PageVi
     year = archive.years[index]
     path = urls.year(year.year)
     title = f"{year.year}: Macao in the Trafficking in Persons Report"
-    statements = len(year.statements)
-    description = f"Macao was placed on {year.tier} in the {year.year} Trafficking in Persons Report. " + (
-        f"The archive holds {statements} government response(s)."
-        if statements
-        else "The archive holds no government response for this year yet."
-    )
+    description = f"Macao was placed on {year.tier} in the {year.year} Trafficking in Persons Report. " + _responses_sentence(year)
     previous, following = _neighbours(archive.years, index)
     citation = cite_year(year, site_urls.absolute(path), archive.site)
     return PageView(
@@ -139,16 +149,31 @@ def _year_view(archive: Archive, index: int, site_urls: urls.SiteUrls) -> PageVi
     )
 
 
-def _statement_view(archive: Archive, statement: Statement, site_urls: urls.SiteUrls) -> PageView:
+def _responses_sentence(year: ReportYear) -> str:
+    known = len(year.statements)
+    held = sum(1 for s in year.statements if s.has_text)
+    if not known:
+        return "No government response to this report is known to the archive."
+    responses = "one government response" if known == 1 else f"{known} government responses"
+    if held == known:
+        return f"The archive records {responses} and holds {'its' if known == 1 else 'their'} text."
+    if held == 0:
+        return f"The archive records {responses} but does not hold {'its' if known == 1 else 'their'} text yet."
+    return f"The archive records {responses} and holds the text of {held}."
+
+
+def _statement_view(archive: Archive, index: int, site_urls: urls.SiteUrls) -> PageView:
+    statement = archive.statements[index]
     path = statement.url
     year = next(y for y in archive.years if y.year == statement.year)
+    previous, following = _neighbours(archive.statements, index)
     return PageView(
         path=path,
         template="statement.html",
         title=f"{statement.year}: {statement.heading}",
         description=statement.summary,
         metadata=statement_metadata(statement, archive, site_urls.absolute(path)),
-        context={"statement": statement, "year": year},
+        context={"statement": statement, "year": year, "previous": previous, "next": following},
         citation=cite_statement(statement, site_urls.absolute(path), archive.site),
     )
 
@@ -185,9 +210,9 @@ def page_views(archive: Archive, site_urls: urls.SiteUrls) -> list[PageView]:
         )
     ]
     views += [_year_view(archive, i, site_urls) for i in range(len(archive.years))]
-    views += [_statement_view(archive, s, site_urls) for s in archive.statements]
-    matrix_years, matrix_rows = claim_matrix(archive)
-    claims_description = "Every claim made in Macao's responses, with the report years that make it."
+    views += [_statement_view(archive, i, site_urls) for i in range(len(archive.statements))]
+    matrix_columns, matrix_rows = claim_matrix(archive)
+    claims_description = "Every claim made in the responses whose text the archive holds, with the years that make it."
     views.append(
         _view(
             archive,
@@ -196,7 +221,11 @@ def page_views(archive: Archive, site_urls: urls.SiteUrls) -> list[PageView]:
             "claims.html",
             "Claims across years",
             claims_description,
-            context={"matrix_years": matrix_years, "matrix_rows": matrix_rows},
+            context={
+                "matrix_columns": matrix_columns,
+                "matrix_rows": matrix_rows,
+                "without_text": [s for s in archive.statements if not s.has_text],
+            },
         )
     )
     views += [
@@ -230,16 +259,32 @@ def page_views(archive: Archive, site_urls: urls.SiteUrls) -> list[PageView]:
                 canonical_path=new.lstrip("/"),
             )
         )
+    for old, targets in archive.splits:
+        title = "This page became several pages"
+        description = "Its content is now on: " + ", ".join(absolute(target.lstrip("/")) for target in targets)
+        views.append(
+            PageView(
+                path=old.lstrip("/"),
+                template="split.html",
+                title=title,
+                description=description,
+                metadata=page_metadata(title, description, absolute(old.lstrip("/")), archive),
+                context={"targets": [target.lstrip("/") for target in targets]},
+                noindex=True,
+            )
+        )
     return views
 
 
 def _check_redirects(archive: Archive, pages: set[str]) -> None:
     """A redirect must leave a page that no longer exists, for one that does."""
     errors = []
-    for old, new in archive.redirects:
+    moves = [(old, (new,)) for old, new in archive.redirects] + list(archive.splits)
+    for old, targets in moves:
         if old.lstrip("/") in pages:
             errors.append(ContentError(REDIRECTS_FILE, 1, old, "this path is still a page of the site; a redirect would hide it"))
-        if new.lstrip("/") not in pages:
-            errors.append(ContentError(REDIRECTS_FILE, 1, old, f"redirect target {new} is not a page of the site"))
+        for new in targets:
+            if new.lstrip("/") not in pages:
+                errors.append(ContentError(REDIRECTS_FILE, 1, old, f"redirect target {new} is not a page of the site"))
     if errors:
         raise ContentErrors(errors)
