@@ -65,7 +65,10 @@ def check(root: Path) -> int:
         archive = load_archive(root)
     except ContentErrors as errors:
         return _report(errors)
-    print(f"OK: {len(archive.statements)} statements, {len(archive.years)} report years, {len(archive.claims)} claims")
+    held = len(archive.archived)
+    print(
+        f"OK: {len(archive.statements)} responses ({held} with their text), {len(archive.years)} report years, {len(archive.claims)} claims"
+    )
     return 0
 
 

@@ -224,7 +224,9 @@ class _StatementReader:
         highlights: list[Highlight] = []
         claims: list[tuple[ClaimDefinition, list[Passage]]] = []
         seen_claims: set[str] = set()
-        for index, item in enumerate(data["claims"]):
+        # Without a text there is nothing to annotate; that is reported once, above.
+        annotated = expect_text
+        for index, item in enumerate(data["claims"] if annotated else []):
             claim = ClaimDefinition(item["id"], item["id"], "") if self.vocabulary is None else self.vocabulary.get(item["id"])
             if claim is None:
                 problem(("claims", index, "id"), f"claims[{index}].id", f"unknown claim id {item['id']!r}; define it in data/claims.yaml")
@@ -242,7 +244,7 @@ class _StatementReader:
                 highlights.append(Highlight(text, anchor, "claim", f"Claim: {claim.label}", f"claims[{index}].passages[{number}]"))
             claims.append((claim, passages))
         quotes: list[ReportQuote] = []
-        for index, item in enumerate(data.get("report_quotes", [])):
+        for index, item in enumerate(data.get("report_quotes", []) if annotated else []):
             passage = Passage(item["passage"], f"{slug}-report-{index + 1}")
             quotes.append(ReportQuote(passage, item.get("note")))
             highlights.append(
@@ -339,6 +341,8 @@ def _check_same_response(statements: list[tuple[Statement, LineMap]], errors: li
     seen: list[tuple[Statement, LineMap]] = []
     for statement, lines in statements:
         for other, other_lines in seen:
+            if other.url == statement.url or other.id == statement.id:
+                continue  # already reported as a duplicate slug or id
             reason = _same_response(statement, other)
             if reason is None:
                 continue

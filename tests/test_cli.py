@@ -12,7 +12,7 @@ from site_builder.cli import main
 
 def test_check_passes_on_the_real_archive(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check"]) == 0
-    assert capsys.readouterr().out.startswith("OK: 5 statements, 10 report years")
+    assert capsys.readouterr().out.startswith("OK: 12 responses (5 with their text), 13 report years")
 
 
 def test_build_writes_and_reports_one_line(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -45,6 +45,7 @@ def make_archive(tricky: str = TRICKY) -> Archive:
         tier="Tier 2",
         title=None,
         issued="2024-06-25",
+        issued_bounds=None,
         office_name="Security Bureau",
         office_wording=None,
         office_holder="Secretary for Security",
@@ -52,6 +53,7 @@ def make_archive(tricky: str = TRICKY) -> Archive:
         occasion="Reply to the 2024 report",
         summary="The government disagrees with the report.",
         source=Source("Government Information Bureau", "https://gcs.example/1", None, "2024-06-25", "en", "original"),
+        versions=(),
         related=(Link("Chinese version", "https://gcs.example/zh", None),),
         claims=(
             ClaimInStatement(law, (Passage(tricky, f"{SLUG}-law-6-2008-1"), Passage("the law", f"{SLUG}-law-6-2008-2"))),
@@ -185,6 +187,7 @@ def test_tiers_csv_matches_the_model() -> None:
             "source_url": "https://state.example/2023",
             "statement_count": "0",
             "statement_urls": "",
+            "texts_archived": "0",
             "findings": "",
         },
         {
@@ -197,6 +200,7 @@ def test_tiers_csv_matches_the_model() -> None:
             "source_url": "https://state.example/2024",
             "statement_count": "1",
             "statement_urls": f"{BASE}2024/{SLUG}/",
+            "texts_archived": "1",
             "findings": "Efforts increased, with more victims identified.",
         },
     ]

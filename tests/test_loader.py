@@ -37,16 +37,29 @@ def only_error(root: Path) -> ContentError:
     return errors[0]
 
 
-def test_real_archive_has_five_statements_with_their_tiers(archive: Archive) -> None:
-    found = {(s.year, s.tier) for s in archive.statements}
-    assert found == {(2020, "Tier 2 Watch List"), (2022, "Tier 3"), (2023, "Tier 3"), (2024, "Tier 3"), (2025, "Tier 3")}
-    assert [y.year for y in archive.years] == list(range(2016, 2026))
-    assert all(s.office_name == "Office of the Secretary for Security" for s in archive.statements)
+def test_real_archive_records_every_known_response_with_its_tier(archive: Archive) -> None:
+    held = {(s.year, s.tier) for s in archive.archived}
+    assert held == {(2020, "Tier 2 Watch List"), (2022, "Tier 3"), (2023, "Tier 3"), (2024, "Tier 3"), (2025, "Tier 3")}
+    registered = [(s.year, s.issued) for s in archive.statements if not s.has_text]
+    assert registered == [
+        (2015, "2015-07-29"),
+        (2016, None),
+        (2017, None),
+        (2018, "2018-06-29"),
+        (2019, "2019-06-20"),
+        (2021, None),
+        (2023, "2023-06-16"),
+    ]
+    assert [y.year for y in archive.years] == list(range(2013, 2026))
+    assert all(s.office_name == "Office of the Secretary for Security" for s in archive.archived)
+    # 2023 has two responses, June before October.
+    assert [s.issued for s in archive.years[2023 - 2013].statements] == ["2023-06-16", "2023-10-27"]
 
 
 def test_tier_changes_follow_the_history(archive: Archive) -> None:
     changes = {y.year: y.change for y in archive.years}
-    assert changes[2016] is Change.UNKNOWN
+    assert changes[2013] is Change.UNKNOWN
+    assert changes[2016] is Change.SAME
     assert changes[2017] is Change.DOWN
     assert changes[2019] is Change.UP
     assert changes[2021] is Change.SAME
@@ -156,7 +169,9 @@ def test_empty_body(project: Path) -> None:
     text = path.read_text(encoding="utf-8")
     path.write_text(text[: text.index("\n---\n") + 5], encoding="utf-8")
     errors = errors_of(project)
-    assert any(e.field == "body" and e.message == "the statement has no text" for e in errors), [str(e) for e in errors]
+    assert any(e.field == "body" and e.message.startswith("the statement has no text; paste it verbatim") for e in errors), [
+        str(e) for e in errors
+    ]
 
 
 def test_file_not_utf8(project: Path) -> None:
@@ -218,7 +233,7 @@ def test_tier_history_lists_a_year_once(project: Path) -> None:
     assert (error.path, error.line, error.field, error.message) == (
         "data/tiers.yaml",
         line_of(path, "{year: 2017"),
-        "[10].year",
+        "[13].year",
         "year 2017 is listed twice",
     )
 
@@ -227,5 +242,5 @@ def test_claim_vocabulary_defines_an_id_once(project: Path) -> None:
     path = project / "data/claims.yaml"
     path.write_text(path.read_text(encoding="utf-8") + "\n- {id: safest-city, label: Again, definition: Again.}\n", encoding="utf-8")
     error = only_error(project)
-    assert (error.path, error.field, error.message) == ("data/claims.yaml", "[22].id", "claim id 'safest-city' is listed twice")
+    assert (error.path, error.field, error.message) == ("data/claims.yaml", "[24].id", "claim id 'safest-city' is listed twice")
     assert error.line == line_of(path, "{id: safest-city")

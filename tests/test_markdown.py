@@ -46,7 +46,7 @@ def test_images_must_stay_on_the_site() -> None:
 
 def test_passage_is_marked_across_a_footnote_reference() -> None:
     md = create_parser()
-    body = "The report was biased[^1] and false.\n\n[^1]: An archive note.\n"
+    body = "The report was biased[^1] and false.\n\n[^1]: An archive note, the archive's reading.\n"
     rendered = render_body(md, body, "doc", [highlight("biased and false")])
     assert not rendered.problems
     assert '<mark id="a1" class="claim" title="Claim: test">biased<sup' in rendered.text_html

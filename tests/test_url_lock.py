@@ -44,7 +44,7 @@ def test_dropping_a_locked_url_breaks_the_promise(project: Path, edit: Callable[
 
 def test_a_declared_redirect_keeps_the_promise(project: Path, edit: Callable[[str, str, str], Path]) -> None:
     edit(S2024, "slug: statement-2024-06-25", "slug: govt-refutes-us-report")
-    edit("data/redirects.yaml", "{}", '{"/2024/statement-2024-06-25/": "/2024/govt-refutes-us-report/"}')
+    edit("data/redirects.yaml", "/claims/low-incidence/:", '"/2024/statement-2024-06-25/": "/2024/govt-refutes-us-report/"\n/claims/low-incidence/:')
     archive, files = build(project)
     dropped = broken_promises(read_lock(ROOT), archive, files)
     assert not dropped
@@ -56,7 +56,7 @@ def test_a_declared_redirect_keeps_the_promise(project: Path, edit: Callable[[st
 def test_a_redirect_may_not_hide_a_live_page(
     project: Path, edit: Callable[[str, str, str], Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    edit("data/redirects.yaml", "{}", '{"/2024/": "/2023/"}')
+    edit("data/redirects.yaml", "/claims/low-incidence/:", '"/2024/": "/2023/"\n/claims/low-incidence/:')
     assert main(["--root", str(project), "build", "--out", str(project / "_site")]) == 1
     assert "data/redirects.yaml:1: /2024/: this path is still a page of the site" in capsys.readouterr().err
 

@@ -33,7 +33,7 @@ def _text(statement: Statement) -> str:
 
 def test_every_statement_is_a_seed_verbatim(archive: Archive) -> None:
     texts = seeds()
-    for statement in archive.statements:
+    for statement in archive.archived:
         body = _text(statement)
         matches = [seed for seed in texts if body in seed]
         assert len(matches) == 1, f"{statement.path}: text is not found verbatim in exactly one seed"
@@ -42,21 +42,21 @@ def test_every_statement_is_a_seed_verbatim(archive: Archive) -> None:
             assert before.endswith(statement.title), f"{statement.path}: text before the body is not the title"
             before = before.removesuffix(statement.title).strip()
         assert RESIDUE_BEFORE.match(before), f"{statement.path}: unexplained text before the body: {before!r}"
-        if statement.source.author:
+        if statement.source is not None and statement.source.author:
             byline = re.escape(statement.source.author)
             after = re.sub(rf"^\(?{byline}\)?", "", after).strip()
         assert RESIDUE_AFTER.match(after), f"{statement.path}: unexplained text after the body: {after!r}"
 
 
 def test_every_seed_is_in_the_archive(archive: Archive) -> None:
-    bodies = [_text(s) for s in archive.statements]
+    bodies = [_text(s) for s in archive.archived]
     for seed in seeds():
         assert any(body in seed for body in bodies), f"a collected seed has no statement: {seed[:80]}"
 
 
 def test_a_changed_word_is_caught(archive: Archive) -> None:
     """The check above can fail: one altered word in the text breaks the match."""
-    statement = archive.statements[0]
+    statement = archive.archived[0]
     altered = _text(statement).replace("Macao", "Macau", 1)
     assert altered != _text(statement)
     assert not any(altered in seed for seed in seeds())
