@@ -118,13 +118,14 @@ occasion:
   kind: report-release
   description:
 summary:
-source:
+source:          # the text you paste below; null if the archive does not hold it (body empty)
   publisher:
   url:
   author: null
   published: null
   language: en
   text: original
+versions: []     # other versions: official texts in other languages, news reports, reprints
 related: []
 claims: []
 revised:         # today, YYYY-MM-DD
@@ -134,10 +135,28 @@ Paste the statement's text here, verbatim.
 """
 
 
-def new(root: Path, year: int, slug: str) -> int:
+def _registered_without_text(root: Path, year: int) -> list[str]:
+    """Files of `year` that record a response whose text the archive does not hold yet."""
+    try:
+        archive = load_archive(root)
+    except ContentErrors:
+        return []  # `check` reports what is broken; there is nothing reliable to suggest
+    return [s.path for s in archive.statements if s.year == year and not s.has_text]
+
+
+def new(root: Path, year: int, slug: str, another: bool = False) -> int:
     path = root / "statements" / f"{year}-{slug}.md"
     if path.exists():
         print(f"{path} already exists", file=sys.stderr)
+        return 1
+    registered = _registered_without_text(root, year)
+    if registered and not another:
+        print(
+            f"The archive already records a {year} response without its text: {', '.join(registered)}.\n"
+            "To add that text, paste it verbatim below the front-matter of that file and fill in `source`;\n"
+            "its address and feed id stay the same. If this is a different response, run again with --another.",
+            file=sys.stderr,
+        )
         return 1
     path.write_text(SCAFFOLD.format(id=f"urn:uuid:{uuid.uuid4()}", year=year, slug=slug), encoding="utf-8")
     print(f"Wrote {path}; fill it in, then run: python build.py check")
@@ -160,6 +179,9 @@ def main(argv: list[str] | None = None) -> int:
     new_cmd = commands.add_parser("new", help="start a statement file for a new report year")
     new_cmd.add_argument("year", type=int)
     new_cmd.add_argument("slug", help="e.g. statement-2026-06-30 (its date of issue)")
+    new_cmd.add_argument(
+        "--another", action="store_true", help="the year already records a response without text, and this is a different one"
+    )
     args = parser.parse_args(argv)
     root = args.root.resolve()
     out = getattr(args, "out", None) or root / "_site"
@@ -170,5 +192,5 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         return serve(root, out, args.port)
     if args.command == "new":
-        return new(root, args.year, args.slug)
+        return new(root, args.year, args.slug, args.another)
     return build(root, out, args.base_url)

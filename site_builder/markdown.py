@@ -211,7 +211,9 @@ def _check_notes_cite(note_tokens: Sequence[Token], problems: list[BodyProblem])
             text = "".join(c.content for c in children if c.type == "text")
             if not any(c.type == "link_open" for c in children) and ARCHIVE_READING not in text.replace("’", "'"):
                 problems.append(
-                    BodyProblem("body", f"archive note [^{label}] cites no source: link the source, or say it is the {ARCHIVE_READING}", line)
+                    BodyProblem(
+                        "body", f"archive note [^{label}] cites no source: link the source, or say it is the {ARCHIVE_READING}", line
+                    )
                 )
 
 

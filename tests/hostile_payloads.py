@@ -75,6 +75,8 @@ INERT_BODY = [
 ]
 
 STATEMENT = "statements/2024-statement-2024-06-25.md"
+# A response whose text the archive does not hold: its record fields are shown all the same.
+RECORD = "statements/2016-statement-2016.md"
 BIBTEX_SPECIALS = "{100%} \\ $x$ #1 ~ _ & ^"
 
 FIELD_PAYLOADS = [
@@ -85,8 +87,11 @@ FIELD_PAYLOADS = [
     FieldPayload(STATEMENT, ("source", "publisher"), "{{ 7 * 7 }} {% raw %} ${7*7} pwned"),
     FieldPayload(STATEMENT, ("source", "author"), "&lt;script&gt;alert(1)&lt;/script&gt; &amp; pwned"),
     FieldPayload(STATEMENT, ("office", "wording"), "line\u2028separators\u2029 in JSON pwned"),
-    FieldPayload(STATEMENT, ("related", 0, "label"), f'<a href="javascript:{ATTACK}">click</a>'),
-    FieldPayload(STATEMENT, ("related", 0, "note"), f"javascript:{ATTACK}"),
+    FieldPayload(STATEMENT, ("versions", 0, "title"), f'<a href="javascript:{ATTACK}">click</a>'),
+    FieldPayload(STATEMENT, ("versions", 0, "publisher"), f"javascript:{ATTACK}"),
+    FieldPayload(RECORD, ("issued_bounds", "basis"), f"<script>{ATTACK}</script> on or before"),
+    FieldPayload(RECORD, ("related", 0, "label"), f'"><img src=x onerror={ATTACK}> remarks'),
+    FieldPayload(RECORD, ("versions", 1, "publisher"), f"</cite><script>{ATTACK}</script>"),
     FieldPayload(STATEMENT, ("source", "url"), "https://example.org/pwned?a=1&b='x'"),
     FieldPayload(STATEMENT, ("report_quotes", 0, "note"), f"</style><script>{ATTACK}</script>"),
     FieldPayload("data/claims.yaml", (0, "label"), f'<b onmouseover="{ATTACK}">Law</b>'),

@@ -58,3 +58,13 @@ def test_a_base_url_override_meets_the_site_schema(project: Path, url: str, caps
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("data/site.yaml:") and ": base_url: --base-url: " in err[0] and "http(s)" in err[0]
     assert not out.exists()
+
+
+def test_new_points_to_a_registered_response_without_text(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A contributor about to add the 2018 text as a new file is sent to the file that records it."""
+    assert main(["--root", str(project), "new", "2018", "statement-2018-text"]) == 1
+    err = capsys.readouterr().err
+    assert "statements/2018-statement-2018-06-29.md" in err and "paste it verbatim" in err
+    assert not (project / "statements/2018-statement-2018-text.md").exists()
+    assert main(["--root", str(project), "new", "2018", "statement-2018-text", "--another"]) == 0
+    assert (project / "statements/2018-statement-2018-text.md").is_file()

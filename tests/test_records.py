@@ -227,7 +227,13 @@ def test_a_second_registration_sharing_an_address_is_located(project: Path, edit
     ("old", "new", "field", "needle", "message"),
     [
         ("source: null\n", SOURCE_2018, "body", "revised:", "the statement has no text; paste it verbatim"),
-        ("claims: []", "claims: [{id: safest-city, passages: [safest]}]", "claims", "claims:", "the archive does not hold this response's text"),
+        (
+            "claims: []",
+            "claims: [{id: safest-city, passages: [safest]}]",
+            "claims",
+            "claims:",
+            "the archive does not hold this response's text",
+        ),
         ('issued: "2018-06-29"', "issued: null", "issued", "issued:", "the date of issue is unknown: give issued_bounds"),
         ('issued: "2018-06-29"', 'issued: "2017-06-29"', "issued", "issued:", "issued 2017-06-29 is before the 2018 report"),
     ],

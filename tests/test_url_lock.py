@@ -44,7 +44,11 @@ def test_dropping_a_locked_url_breaks_the_promise(project: Path, edit: Callable[
 
 def test_a_declared_redirect_keeps_the_promise(project: Path, edit: Callable[[str, str, str], Path]) -> None:
     edit(S2024, "slug: statement-2024-06-25", "slug: govt-refutes-us-report")
-    edit("data/redirects.yaml", "/claims/low-incidence/:", '"/2024/statement-2024-06-25/": "/2024/govt-refutes-us-report/"\n/claims/low-incidence/:')
+    edit(
+        "data/redirects.yaml",
+        "/claims/low-incidence/:",
+        '"/2024/statement-2024-06-25/": "/2024/govt-refutes-us-report/"\n/claims/low-incidence/:',
+    )
     archive, files = build(project)
     dropped = broken_promises(read_lock(ROOT), archive, files)
     assert not dropped
