@@ -30,16 +30,17 @@ ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ("statements", "data", "schema", "templates", "static")
 TEMPLATE_STATEMENT = "statements/2024-statement-2024-06-25.md"
 CLAIMS = ("law-6-2008", "concern-committee", "judicial-oversight", "victim-protection", "low-incidence", "international-cooperation")
-WORDS = (
+PROSE = (
     "the government of the region reaffirmed its commitment to combat trafficking in persons through law enforcement "
     "prevention protection of victims and cooperation with neighbouring jurisdictions while noting that the annual "
     "report misread the situation and ignored the measures taken by the authorities during the past year"
-).split()
+)
+WORDS = tuple(PROSE.split())
 HUGO_LAYOUTS = {
     "baseof.html": "<!doctype html><html lang=en><head><meta charset=utf-8><title>{{ .Title }}</title></head>"
-    "<body>{{ block \"main\" . }}{{ end }}</body></html>\n",
+    '<body>{{ block "main" . }}{{ end }}</body></html>\n',
     "single.html": '{{ define "main" }}<h1>{{ .Title }}</h1><p>{{ .Date.Format "2006-01-02" }}</p>{{ .Content }}'
-    "<ul>{{ range .GetTerms \"tags\" }}<li><a href=\"{{ .RelPermalink }}\">{{ .LinkTitle }}</a></li>{{ end }}</ul>{{ end }}\n",
+    '<ul>{{ range .GetTerms "tags" }}<li><a href="{{ .RelPermalink }}">{{ .LinkTitle }}</a></li>{{ end }}</ul>{{ end }}\n',
     "list.html": '{{ define "main" }}<h1>{{ .Title }}</h1><ul>{{ range .Pages }}<li><a href="{{ .RelPermalink }}">'
     "{{ .Title }}</a></li>{{ end }}</ul>{{ end }}\n",
 }
@@ -130,7 +131,9 @@ def project_site(target: Path, statements: list[Statement]) -> Path:
 def hugo_site(target: Path, statements: list[Statement]) -> Path:
     (target / "content/statements").mkdir(parents=True)
     (target / "layouts").mkdir()
-    (target / "hugo.toml").write_text('baseURL = "https://bench.test/"\ntitle = "Benchmark"\n[taxonomies]\ntag = "tags"\n', encoding="utf-8")
+    (target / "hugo.toml").write_text(
+        'baseURL = "https://bench.test/"\ntitle = "Benchmark"\n[taxonomies]\ntag = "tags"\n', encoding="utf-8"
+    )
     for name, text in HUGO_LAYOUTS.items():
         (target / "layouts" / name).write_text(text, encoding="utf-8")
     for s in statements:
@@ -264,7 +267,7 @@ def compare(count: int, peers: Path, repeats: int, scratch: Path) -> None:
     print("project's files by kind:")
     for kind, (files, size) in project_kinds(project / "_site").items():
         print(f"  {kind:<42}{files:>7} files {size / 2**20:>9.2f} MiB")
-    pages = [p for p in (project / "_site").glob("[0-9][0-9][0-9][0-9]/*/index.html")]
+    pages = list((project / "_site").glob("[0-9][0-9][0-9][0-9]/*/index.html"))
     average = sum(p.stat().st_size for p in pages) / len(pages)
     print(f"average statement page: {average / 1024:.1f} KiB ({len(pages)} pages)")
     warm_rebuild(project, warm_cache, statements[count // 2], repeats)

@@ -55,7 +55,7 @@ def test_damaged_entry_is_a_miss(tmp_path: Path, damage: bytes) -> None:
     key = entry_key(ITEMS, "apa")
     cache.put(key, "<div>entry</div>")
     stored = next(p for p in tmp_path.rglob("*") if p.is_file())
-    stored.write_bytes(stored.read_bytes()[:-3] if not damage else damage)
+    stored.write_bytes(damage or stored.read_bytes()[:-3])
     assert cache.get(key) is None
 
 
