@@ -132,7 +132,7 @@ def hugo_site(target: Path, statements: list[Statement]) -> Path:
     (target / "content/statements").mkdir(parents=True)
     (target / "layouts").mkdir()
     (target / "hugo.toml").write_text(
-        'baseURL = "https://bench.test/"\ntitle = "Benchmark"\n[taxonomies]\ntag = "tags"\n', encoding="utf-8"
+        'baseURL = "https://bench.test/"\ntitle = "Benchmark"\nbuildFuture = true\n[taxonomies]\ntag = "tags"\n', encoding="utf-8"
     )
     for name, text in HUGO_LAYOUTS.items():
         (target / "layouts" / name).write_text(text, encoding="utf-8")
