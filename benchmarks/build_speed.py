@@ -1,106 +1,333 @@
-"""Benchmark: how long a build takes and how much memory it needs.
+"""Benchmark: this project's build side by side with Hugo and Pelican on the same statements.
 
-Prints figures for the real archive and for a synthetic archive of many statements, and
-compares them with the targets below. Rerun with `make bench`; it never fails a test run.
+For N generated statements (about 500 words, two claims each) every tool builds a site in its
+own temporary folder: this project its full site, Hugo and Pelican a minimal one (a page per
+statement, a list, a tag taxonomy and feeds). Each build is a whole process, timed by wall
+clock with its peak resident set size from wait4(); runs take turns across the tools so drift
+hits all alike, and the median is printed. Also printed: files and bytes each tool wrote (the
+project's split by kind of work), a warm rebuild after editing one statement, and the real
+archive's cold build. Run with `make bench`, which installs the peers into .bench-venv/.
 """
 
 from __future__ import annotations
 
+import argparse
+import hashlib
+import os
 import re
-import resource
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from site_builder.loader import load_archive  # noqa: E402
-from site_builder.render import render_site  # noqa: E402
-from site_builder.writer import write_site  # noqa: E402
-
-TARGET_REAL_SECONDS = 3.0
-TARGET_LARGE_SECONDS = 60.0
-TARGET_PEAK_MIB = 512.0
 CONTENT = ("statements", "data", "schema", "templates", "static")
+TEMPLATE_STATEMENT = "statements/2024-statement-2024-06-25.md"
+CLAIMS = ("law-6-2008", "concern-committee", "judicial-oversight", "victim-protection", "low-incidence", "international-cooperation")
+PROSE = (
+    "the government of the region reaffirmed its commitment to combat trafficking in persons through law enforcement "
+    "prevention protection of victims and cooperation with neighbouring jurisdictions while noting that the annual "
+    "report misread the situation and ignored the measures taken by the authorities during the past year"
+)
+WORDS = tuple(PROSE.split())
+HUGO_LAYOUTS = {
+    "baseof.html": "<!doctype html><html lang=en><head><meta charset=utf-8><title>{{ .Title }}</title></head>"
+    '<body>{{ block "main" . }}{{ end }}</body></html>\n',
+    "single.html": '{{ define "main" }}<h1>{{ .Title }}</h1><p>{{ .Date.Format "2006-01-02" }}</p>{{ .Content }}'
+    '<ul>{{ range .GetTerms "tags" }}<li><a href="{{ .RelPermalink }}">{{ .LinkTitle }}</a></li>{{ end }}</ul>{{ end }}\n',
+    "list.html": '{{ define "main" }}<h1>{{ .Title }}</h1><ul>{{ range .Pages }}<li><a href="{{ .RelPermalink }}">'
+    "{{ .Title }}</a></li>{{ end }}</ul>{{ end }}\n",
+}
+PELICAN_TEMPLATES = {
+    "base.html": "<!doctype html><html lang=en><head><meta charset=utf-8><title>{% block title %}{{ SITENAME }}{% endblock %}</title>"
+    "</head><body>{% block content %}{% endblock %}</body></html>\n",
+    "article.html": '{% extends "base.html" %}{% block content %}<h1>{{ article.title }}</h1><p>{{ article.date.isoformat() }}</p>'
+    '{{ article.content }}<ul>{% for tag in article.tags %}<li><a href="/{{ tag.url }}">{{ tag }}</a></li>{% endfor %}</ul>'
+    "{% endblock %}\n",
+    "index.html": '{% extends "base.html" %}{% block content %}<ul>{% for article in articles %}<li><a href="/{{ article.url }}">'
+    "{{ article.title }}</a></li>{% endfor %}</ul>{% endblock %}\n",
+    "tag.html": '{% extends "base.html" %}{% block content %}<h1>{{ tag }}</h1><ul>{% for article in articles %}'
+    '<li><a href="/{{ article.url }}">{{ article.title }}</a></li>{% endfor %}</ul>{% endblock %}\n',
+    "tags.html": '{% extends "base.html" %}{% block content %}<ul>{% for tag, articles in tags %}<li><a href="/{{ tag.url }}">'
+    "{{ tag }}</a></li>{% endfor %}</ul>{% endblock %}\n",
+    "page.html": '{% extends "base.html" %}{% block content %}{{ page.content }}{% endblock %}\n',
+}
+PELICAN_CONFIG = """SITENAME = "Benchmark"
+SITEURL = ""
+TIMEZONE = "UTC"
+DEFAULT_LANG = "en"
+THEME = "theme"
+DIRECT_TEMPLATES = ["index", "tags"]
+DEFAULT_PAGINATION = False
+ARTICLE_URL = ARTICLE_SAVE_AS = "{slug}/index.html"
+TAG_URL = TAG_SAVE_AS = "tag/{slug}/index.html"
+CATEGORY_SAVE_AS = CATEGORIES_SAVE_AS = AUTHOR_SAVE_AS = AUTHORS_SAVE_AS = ARCHIVES_SAVE_AS = ""
+FEED_DOMAIN = "https://bench.test"
+FEED_ALL_ATOM = "feeds/all.atom.xml"
+FEED_ALL_RSS = "feeds/all.rss.xml"
+TAG_FEED_ATOM = "feeds/{slug}.atom.xml"
+CATEGORY_FEED_ATOM = AUTHOR_FEED_ATOM = AUTHOR_FEED_RSS = TRANSLATION_FEED_ATOM = None
+"""
 
 
-def timed_build(root: Path, out: Path) -> tuple[float, float, float, int]:
-    """Seconds to load, render and write; the number of files written."""
-    started = time.perf_counter()
-    archive = load_archive(root)
-    loaded = time.perf_counter()
-    files = render_site(archive, root)
-    rendered = time.perf_counter()
-    write_site(files, out)
-    written = time.perf_counter()
-    return loaded - started, rendered - loaded, written - rendered, len(files)
+@dataclass(frozen=True)
+class Statement:
+    year: int
+    slug: str
+    number: int
+    body: str
+    passages: tuple[tuple[str, str], ...]  # (claim id, passage in the body)
 
 
-def synthetic_project(target: Path, years: int, per_year: int) -> Path:
-    """The real content, with the tier history and statements repeated over many years."""
+def generate(count: int) -> list[Statement]:
+    """`count` statements of about 500 words, each anchoring two claims to its own sentences."""
+    years = min(count, 100)
+    per_year = -(-count // years)
+    statements = []
+    for index in range(count):
+        year, number = 2001 + index % years, index // years
+        words = [WORDS[(index * 7 + i * 3) % len(WORDS)] for i in range(480)]
+        sentences = [" ".join(words[i : i + 16]).capitalize() + "." for i in range(0, len(words), 16)]
+        claims = (CLAIMS[index % len(CLAIMS)], CLAIMS[(index + 1) % len(CLAIMS)])
+        passages = ((claims[0], f"Statement {index} names claim {claims[0]}."), (claims[1], f"It also makes claim {claims[1]}."))
+        sentences[1:1] = [passages[0][1]]
+        sentences[5:5] = [passages[1][1]]
+        paragraphs = ["\n".join(sentences[i : i + 6]) for i in range(0, len(sentences), 6)]
+        statements.append(Statement(year, f"statement-{year}-{number:02d}", number, "\n\n".join(paragraphs) + "\n", passages))
+    assert per_year * years >= count
+    return statements
+
+
+def project_site(target: Path, statements: list[Statement]) -> Path:
     for name in CONTENT:
         shutil.copytree(ROOT / name, target / name)
     shutil.rmtree(target / "statements")
     (target / "statements").mkdir()
-    template = (ROOT / "statements/2024-statement-2024-06-25.md").read_text(encoding="utf-8")
-    tiers = ["# synthetic tier history for the benchmark\n"]
-    for year in range(2001, 2001 + years):
-        tiers.append(
-            f"- year: {year}\n  tier: Tier 3\n  report_published: null\n  change_note: Synthetic.\n"
-            f"  source:\n    label: Synthetic\n    url: https://example.org/{year}\n  findings: null\n"
-        )
-        for number in range(per_year):
-            slug = f"statement-{year}-{number:02d}"
-            text = re.sub(r"^id: .*$", f"id: urn:uuid:{uuid.UUID(int=year * 100 + number)}", template, count=1, flags=re.M)
-            text = text.replace("year: 2024", f"year: {year}").replace("slug: statement-2024-06-25", f"slug: {slug}")
-            (target / "statements" / f"{year}-{slug}.md").write_text(text, encoding="utf-8")
+    template = (ROOT / TEMPLATE_STATEMENT).read_text(encoding="utf-8")
+    front = template.split("\n---\n", 1)[0]
+    front = front[: front.index("\nclaims:")] + "\nclaims:\n{claims}\n" + front[front.index("\nrevised:") + 1 :]
+    years = sorted({s.year for s in statements})
+    tiers = [
+        f"- year: {y}\n  tier: Tier 3\n  report_published: null\n  change_note: Synthetic.\n"
+        f"  source:\n    label: Synthetic\n    url: https://example.org/{y}\n  findings: null\n"
+        for y in years
+    ]
     (target / "data/tiers.yaml").write_text("\n".join(tiers), encoding="utf-8")
+    for s in statements:
+        claims = "\n".join(f'  - id: {claim}\n    passages:\n      - "{text}"' for claim, text in s.passages)
+        text = front.replace("{claims}", claims)
+        text = re.sub(r"^id: .*$", f"id: urn:uuid:{uuid.UUID(int=s.year * 100 + s.number)}", text, count=1, flags=re.M)
+        text = text.replace("year: 2024", f"year: {s.year}").replace("slug: statement-2024-06-25", f"slug: {s.slug}")
+        (target / "statements" / f"{s.year}-{s.slug}.md").write_text(text + "\n---\n\n" + s.body, encoding="utf-8")
     return target
 
 
-def report(label: str, root: Path, runs: int) -> None:
-    totals = []
-    with tempfile.TemporaryDirectory() as scratch:
-        for _ in range(runs):
-            load, render, write, count = timed_build(root, Path(scratch) / "_site")
-            totals.append((load, render, write))
-    load = statistics.median(t[0] for t in totals)
-    render = statistics.median(t[1] for t in totals)
-    write = statistics.median(t[2] for t in totals)
-    print(
-        f"{label}: {count} files; median of {runs}: load {load:.3f} s, render {render:.3f} s, write {write:.3f} s, total {load + render + write:.3f} s"
+def hugo_site(target: Path, statements: list[Statement]) -> Path:
+    (target / "content/statements").mkdir(parents=True)
+    (target / "layouts").mkdir()
+    (target / "hugo.toml").write_text(
+        'baseURL = "https://bench.test/"\ntitle = "Benchmark"\nbuildFuture = true\n[taxonomies]\ntag = "tags"\n', encoding="utf-8"
     )
+    for name, text in HUGO_LAYOUTS.items():
+        (target / "layouts" / name).write_text(text, encoding="utf-8")
+    for s in statements:
+        tags = ", ".join(f'"{claim}"' for claim, _ in s.passages)
+        front = f'---\ntitle: "{s.year}: {s.slug}"\ndate: {s.year}-06-25\ntags: [{tags}]\n---\n\n'
+        (target / "content/statements" / f"{s.slug}.md").write_text(front + s.body, encoding="utf-8")
+    return target
 
 
-def peak_memory(root: Path) -> float:
-    tracemalloc.start()
-    with tempfile.TemporaryDirectory() as scratch:
-        timed_build(root, Path(scratch) / "_site")
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return peak / 2**20
+def pelican_site(target: Path, statements: list[Statement]) -> Path:
+    (target / "content").mkdir(parents=True)
+    (target / "theme/templates").mkdir(parents=True)
+    (target / "pelicanconf.py").write_text(PELICAN_CONFIG, encoding="utf-8")
+    for name, text in PELICAN_TEMPLATES.items():
+        (target / "theme/templates" / name).write_text(text, encoding="utf-8")
+    for s in statements:
+        tags = ", ".join(claim for claim, _ in s.passages)
+        front = f"Title: {s.year}: {s.slug}\nDate: {s.year}-06-25\nSlug: {s.slug}\nTags: {tags}\n\n"
+        (target / "content" / f"{s.slug}.md").write_text(front + s.body, encoding="utf-8")
+    return target
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    peak_mib: float
+
+
+def run(command: list[str], cwd: Path) -> Run:
+    """One whole process: wall time and peak RSS (its own or a waited-for child's, whichever is larger)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    if status != 0:
+        assert process.stderr is not None
+        raise SystemExit(f"{' '.join(command)} failed:\n{process.stderr.read().decode()}")
+    return Run(seconds, usage.ru_maxrss / 1024)
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    build: Callable[[], Run]
+    out: Path
+
+
+def written(folder: Path) -> tuple[int, int]:
+    files = [p for p in folder.rglob("*") if p.is_file()]
+    return len(files), sum(p.stat().st_size for p in files)
+
+
+def project_kinds(folder: Path) -> dict[str, tuple[int, int]]:
+    """The project's output by kind of work, to show what the peers do not do."""
+    kinds: dict[str, list[int]] = {}
+    for path in folder.rglob("*"):
+        if not path.is_file():
+            continue
+        name = path.relative_to(folder).as_posix()
+        if name.endswith(("cite.bib", "cite.ris", "cite.json")):
+            kind = "citation downloads"
+        elif name.startswith("data/"):
+            kind = "data downloads"
+        elif name.startswith("claims/"):
+            kind = "claim pages and matrix"
+        elif re.fullmatch(r"\d{4}/[^/]+/index\.html", name):
+            kind = "statement pages"
+        elif re.fullmatch(r"\d{4}/index\.html", name):
+            kind = "report-year pages"
+        elif name.endswith(".xml") and "sitemap" not in name:
+            kind = "feeds"
+        else:
+            kind = "home, about, 404, assets, sitemap, robots"
+        counts = kinds.setdefault(kind, [0, 0])
+        counts[0] += 1
+        counts[1] += path.stat().st_size
+    return {kind: (c[0], c[1]) for kind, c in sorted(kinds.items())}
+
+
+def median(runs: list[Run]) -> Run:
+    return Run(statistics.median(r.seconds for r in runs), statistics.median(r.peak_mib for r in runs))
+
+
+def compare(count: int, peers: Path, repeats: int, scratch: Path) -> None:
+    statements = generate(count)
+    base = scratch / f"n{count}"
+    project = project_site(base / "project", statements)
+    hugo = hugo_site(base / "hugo", statements)
+    pelican = pelican_site(base / "pelican", statements)
+    warm_cache = base / "warm-cache"
+
+    def build_project(cache: Path) -> Run:
+        shutil.rmtree(project / "_site", ignore_errors=True)
+        return run([sys.executable, str(ROOT / "build.py"), "--root", str(project), "--cache", str(cache)], project)
+
+    def cold_cache() -> Run:
+        cache = base / "cold-cache"
+        shutil.rmtree(cache, ignore_errors=True)
+        return build_project(cache)
+
+    def hugo_build() -> Run:
+        shutil.rmtree(hugo / "public", ignore_errors=True)
+        return run([str(hugo_binary(peers)), "--quiet", "--source", str(hugo)], hugo)
+
+    def pelican_build() -> Run:
+        shutil.rmtree(pelican / "output", ignore_errors=True)
+        return run([str(peers / "bin/pelican"), "-q", "content", "-o", "output", "-s", "pelicanconf.py"], pelican)
+
+    build_project(warm_cache)  # fills the cache for the warm-cache runs
+    tools = [
+        Tool("project, cold cache", cold_cache, project / "_site"),
+        Tool("project, warm cache", lambda: build_project(warm_cache), project / "_site"),
+        Tool("Hugo", hugo_build, hugo / "public"),
+        Tool("Pelican", pelican_build, pelican / "output"),
+    ]
+    runs: dict[str, list[Run]] = {t.name: [] for t in tools}
+    for _ in range(repeats):
+        for tool in tools:
+            runs[tool.name].append(tool.build())
+    medians = {name: median(r) for name, r in runs.items()}
+    hugo_m, pelican_m = medians["Hugo"], medians["Pelican"]
+    print(f"\n## {count} statements (median of {repeats} whole-process runs, taken in turn)")
+    print(f"{'tool':<22}{'wall s':>9}{'peak MiB':>10}{'x Hugo':>8}{'x Pelican':>10}{'files':>8}{'MiB written':>13}")
+    for tool in tools:
+        m = medians[tool.name]
+        files, size = written(tool.out) if tool.name != "project, cold cache" else written(project / "_site")
+        print(
+            f"{tool.name:<22}{m.seconds:>9.3f}{m.peak_mib:>10.1f}{m.seconds / hugo_m.seconds:>8.1f}"
+            f"{m.seconds / pelican_m.seconds:>10.1f}{files:>8}{size / 2**20:>13.2f}"
+        )
+    print("project's files by kind:")
+    for kind, (files, size) in project_kinds(project / "_site").items():
+        print(f"  {kind:<42}{files:>7} files {size / 2**20:>9.2f} MiB")
+    pages = list((project / "_site").glob("[0-9][0-9][0-9][0-9]/*/index.html"))
+    average = sum(p.stat().st_size for p in pages) / len(pages)
+    print(f"average statement page: {average / 1024:.1f} KiB ({len(pages)} pages)")
+    warm_rebuild(project, warm_cache, statements[count // 2], repeats)
+
+
+def warm_rebuild(project: Path, cache: Path, statement: Statement, repeats: int) -> None:
+    """Edit one statement (a different word each time), then build again with the cache warm."""
+    path = project / "statements" / f"{statement.year}-{statement.slug}.md"
+    original = path.read_text(encoding="utf-8")
+    runs = []
+    for attempt in range(repeats):
+        path.write_text(original.replace("prevention", f"prevention{attempt}", 1), encoding="utf-8")
+        runs.append(run([sys.executable, str(ROOT / "build.py"), "--root", str(project), "--cache", str(cache)], project))
+    path.write_text(original, encoding="utf-8")
+    m = median(runs)
+    print(f"warm rebuild after editing one statement: {m.seconds:.3f} s, peak {m.peak_mib:.1f} MiB")
+
+
+def real_archive(repeats: int, scratch: Path) -> None:
+    project = scratch / "real"
+    for name in CONTENT:
+        shutil.copytree(ROOT / name, project / name)
+    warm = scratch / "real-cache"
+    command = [sys.executable, str(ROOT / "build.py"), "--root", str(project)]
+    run([*command, "--cache", str(warm)], project)
+    cold_runs, warm_runs = [], []
+    for attempt in range(repeats):
+        shutil.rmtree(project / "_site", ignore_errors=True)
+        cold_runs.append(run([*command, "--cache", str(scratch / f"cold-{attempt}")], project))
+        shutil.rmtree(project / "_site", ignore_errors=True)
+        warm_runs.append(run([*command, "--cache", str(warm)], project))
+    cold, hot = median(cold_runs), median(warm_runs)
+    files, size = written(project / "_site")
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in sorted((project / "_site").rglob("*")) if p.is_file())).hexdigest()[:12]
+    print(f"\n## real archive, fresh output folder ({files} files, {size / 1024:.0f} KiB, content digest {digest})")
+    print(f"cold cache: {cold.seconds:.3f} s, peak {cold.peak_mib:.1f} MiB; warm cache: {hot.seconds:.3f} s, peak {hot.peak_mib:.1f} MiB")
+    started = time.perf_counter()
+    for _ in range(repeats):
+        run([sys.executable, "-c", "pass"], project)
+    print(f"bare Python start-up: {(time.perf_counter() - started) / repeats:.3f} s")
+
+
+def hugo_binary(peers: Path) -> Path:
+    """The hugo executable itself, not the package's Python wrapper (whose start-up is not Hugo's)."""
+    found = sorted(peers.glob("lib/python*/site-packages/hugo/binaries/hugo*"))
+    return found[0] if found else peers / "bin/hugo"
 
 
 def main() -> None:
-    print(f"Python {sys.version.split()[0]}")
-    report("real archive", ROOT, runs=5)
-    with tempfile.TemporaryDirectory() as scratch:
-        large = synthetic_project(Path(scratch) / "large", years=100, per_year=2)
-        started = time.perf_counter()
-        report("synthetic archive (100 years x 2 statements)", large, runs=3)
-        large_seconds = (time.perf_counter() - started) / 3
-        peak = peak_memory(large)
-    print(f"peak Python heap during one synthetic build (tracemalloc): {peak:.1f} MiB")
-    print(f"max resident set size of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} MiB")
-    print(f"targets: real build < {TARGET_REAL_SECONDS} s, synthetic build < {TARGET_LARGE_SECONDS} s, peak heap < {TARGET_PEAK_MIB} MiB")
-    print(f"synthetic build average {large_seconds:.2f} s: {'within' if large_seconds < TARGET_LARGE_SECONDS else 'OVER'} target")
-    print(f"peak heap: {'within' if peak < TARGET_PEAK_MIB else 'OVER'} target")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--peers", type=Path, default=ROOT / ".bench-venv", help="virtualenv holding hugo and pelican")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[5, 200, 1000])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    print(f"Python {sys.version.split()[0]}; {len(os.sched_getaffinity(0))} cores; {time.strftime('%Y-%m-%d')}")
+    with tempfile.TemporaryDirectory() as folder:
+        scratch = Path(folder)
+        real_archive(args.repeats, scratch)
+        for count in args.sizes:
+            compare(count, args.peers.resolve(), args.repeats, scratch)
 
 
 if __name__ == "__main__":

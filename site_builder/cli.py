@@ -11,6 +11,8 @@ import time
 import uuid
 from pathlib import Path
 
+from .citation_cache import CitationCache
+from .csl import CslFormatter, available_cores
 from .errors import ContentErrors
 from .loader import load_archive
 from .lock import LOCK_FILE, broken_promises, published_entries, read_lock, write_lock
@@ -28,11 +30,13 @@ def _report(errors: ContentErrors) -> int:
     return 1
 
 
-def build(root: Path, out: Path, base_url: str | None) -> int:
+def build(root: Path, out: Path, base_url: str | None, cache: Path | None = None) -> int:
+    """Build into `out`; formatted citations are kept in `cache` between builds (None: not kept)."""
     started = time.perf_counter()
     try:
         archive = load_archive(root, base_url=base_url)
-        files = render_site(archive, root)
+        csl = CslFormatter(CitationCache(cache) if cache is not None else None, workers=available_cores())
+        files = render_site(archive, root, csl)
     except ContentErrors as errors:
         return _report(errors)
     write_site(files, out)
@@ -171,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     for command in (parser, build_cmd):
         command.add_argument("--out", type=Path, default=None, help="output folder (default: _site)")
         command.add_argument("--base-url", default=None, help="absolute URL the site is published at")
+        command.add_argument("--cache", type=Path, default=None, help="formatted-citation cache folder (default: .cache/citations)")
+        command.add_argument("--no-cache", action="store_true", help="format every citation afresh and keep none")
     commands.add_parser("check", help="validate the content and report every problem")
     commands.add_parser("lock", help="record newly published URLs and feed ids in data/published.lock")
     serve_cmd = commands.add_parser("serve", help="build and preview on localhost")
@@ -193,4 +199,5 @@ def main(argv: list[str] | None = None) -> int:
         return serve(root, out, args.port)
     if args.command == "new":
         return new(root, args.year, args.slug, args.another)
-    return build(root, out, args.base_url)
+    cache = None if args.no_cache else (args.cache or root / ".cache" / "citations")
+    return build(root, out, args.base_url, cache)

