@@ -24,6 +24,7 @@ from tests.conftest import ROOT, copy_project, file_digests, run_build_script
 PROBLEM_LINE = re.compile(r"^[^:\n]+:\d+: [^:\n]+: .+$")
 SUMMARY_LINE = re.compile(r"^\d+ problems? found; nothing was written\.$")
 STATEMENT = "statements/2024-statement-2024-06-25.md"
+RECORD = "statements/2016-statement-2016.md"
 OTHER = "statements/2020-statement-2020-06-26.md"
 
 
@@ -135,7 +136,7 @@ BROKEN = [
     ),
     Broken(
         "unclosed-quote",
-        replace(STATEMENT, 'revised: "2026-11-22"', 'revised: "2026-11-22'),
+        replace(STATEMENT, 'revised: "2026-11-23"', 'revised: "2026-11-22'),
         STATEMENT,
         "front-matter",
         "quoted scalar that starts here",
@@ -225,9 +226,17 @@ BROKEN = [
         "ftp://",
     ),
     Broken(
-        "related-javascript",
+        "version-javascript",
         replace(STATEMENT, 'url: "https://macaupostdaily.com/news/21897"', 'url: "javascript:alert(1)"'),
         STATEMENT,
+        "versions[1].url",
+        "is not an http or https address",
+        "javascript:",
+    ),
+    Broken(
+        "related-javascript",
+        replace(RECORD, 'url: "https://gov.mo/en/news/62513"', 'url: "javascript:alert(1)"'),
+        RECORD,
         "related[0].url",
         "is not an http or https address",
         "javascript:",
@@ -242,13 +251,13 @@ BROKEN = [
     ),
     Broken(
         "date-in-words",
-        replace(STATEMENT, 'revised: "2026-11-22"', "revised: 22 November 2026"),
+        replace(STATEMENT, 'revised: "2026-11-23"', "revised: 23 November 2026"),
         STATEMENT,
         "revised",
         "not a date",
         "revised:",
     ),
-    Broken("empty-body", only_front_matter, STATEMENT, "body", "no text", 76),
+    Broken("empty-body", only_front_matter, STATEMENT, "body", "no text", 85),
     Broken("empty-file", write_bytes(STATEMENT, lambda raw: b""), STATEMENT, "front-matter", "must start with", None),
     Broken("broken-link", link_to_nowhere, "statements/2026-statement-2026-06-30.md", "file", "file is missing", None),
     Broken("folder", folder_named_like_a_statement, "statements/2026-statement-2026-06-30.md", "file", "cannot be read", None),
@@ -273,7 +282,7 @@ BROKEN = [
     Broken("no-opening-line", replace(STATEMENT, "---\nid:", "id:"), STATEMENT, "front-matter", "must start with", None),
     Broken(
         "no-closing-line",
-        replace(STATEMENT, 'revised: "2026-11-22"\n---\n', 'revised: "2026-11-22"\n'),
+        replace(STATEMENT, 'revised: "2026-11-23"\n---\n', 'revised: "2026-11-23"\n'),
         STATEMENT,
         "front-matter",
         "",
@@ -328,7 +337,9 @@ BROKEN = [
         "lower-case letters",
         "slug:",
     ),
-    Broken("bad-language", replace(STATEMENT, "language: en", "language: English"), STATEMENT, "source.language", "BCP 47", "language:"),
+    Broken(
+        "bad-language", replace(STATEMENT, "language: en", "language: English"), STATEMENT, "source.language", "BCP 47", "language: English"
+    ),
     Broken(
         "unknown-text-kind",
         replace(STATEMENT, "text: news-report", "text: transcript"),
@@ -341,7 +352,7 @@ BROKEN = [
         "tiers-unknown-tier",
         replace("data/tiers.yaml", "tier: Tier 2 Watch List", "tier: Tier Two"),
         "data/tiers.yaml",
-        "[1].tier",
+        "[4].tier",
         "unknown tier",
         "tier: Tier Two",
     ),
