@@ -191,8 +191,22 @@ def _check_inline(tokens: Sequence[Token], problems: list[BodyProblem]) -> None:
                     problems.append(BodyProblem("body", f"archive note {note.group(0)} has no definition ('{note.group(0)}: …')", line))
 
 
-def render_body(md: MarkdownIt, body: str, doc_id: str, highlights: Sequence[Highlight]) -> RenderedBody:
-    """Render a statement body, marking each highlight's passage and reporting problems."""
+def _rebase_same_site_paths(tokens: Sequence[Token], base_path: str) -> None:
+    """Same-site paths in a body ('/2024/') name addresses of the archive, so they are resolved
+    against the site's base path: '/2024/' becomes '/archive/2024/' for a site at /archive/."""
+    for token in tokens:
+        for child in token.children or []:
+            attribute = "href" if child.type == "link_open" else "src" if child.type == "image" else None
+            target = child.attrGet(attribute) if attribute else None
+            if attribute and isinstance(target, str) and target.startswith("/") and not target.startswith("//"):
+                child.attrSet(attribute, base_path + target[1:])
+
+
+def render_body(md: MarkdownIt, body: str, doc_id: str, highlights: Sequence[Highlight], base_path: str = "/") -> RenderedBody:
+    """Render a statement body, marking each highlight's passage and reporting problems.
+
+    `base_path` is the path the site is served below ('/' at a root, '/archive/' below a path).
+    """
     env: dict[str, object] = {"docId": doc_id}
     tokens = md.parse(body, env)
     problems: list[BodyProblem] = []
@@ -201,6 +215,7 @@ def render_body(md: MarkdownIt, body: str, doc_id: str, highlights: Sequence[Hig
         if character:
             problems.append(BodyProblem("body", f"{character} in the text", number))
     _check_inline(tokens, problems)
+    _rebase_same_site_paths(tokens, base_path)
 
     split = next((i for i, t in enumerate(tokens) if t.type == "footnote_block_open"), len(tokens))
     text_tokens, note_tokens = tokens[:split], tokens[split:]
