@@ -212,3 +212,18 @@ def open_page(watched: Watched, url: str) -> Page:
     assert response is not None, f"no response for {url}"
     assert response.status == 200, f"{url}: HTTP {response.status}"
     return page
+
+
+BROWSER_FIXTURES = {"playwright_instance", "browser", "new_context"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`pytest -m "not browser"` (what the Pages workflow runs) must leave out every test that drives
+    Chromium, so a test that asks for a browser fixture without the `browser` mark is an error."""
+    unmarked = [
+        item.nodeid
+        for item in items
+        if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())) and item.get_closest_marker("browser") is None
+    ]
+    if unmarked:
+        raise pytest.UsageError("tests that use Chromium must be marked @pytest.mark.browser: " + ", ".join(unmarked))
