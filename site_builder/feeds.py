@@ -5,6 +5,11 @@ The feeds carry texts: a response the archive records but holds no text of is no
 record has had from the start. Entry ids are the statements' stored `id` (a urn:uuid), so
 they survive a change of domain or slug. Every date comes from the data, never the clock,
 so feeds are reproducible.
+
+Readers render an RSS item's title and description as HTML, so every plain-text string
+(title, summary) goes into RSS HTML-escaped: markup in front-matter reaches the reader as
+text. Atom says what each element holds: titles are `type="text"`, the summary is escaped
+text in `type="html"`, the content is the rendered statement.
 """
 
 from __future__ import annotations
@@ -24,17 +29,18 @@ def _day(date: str) -> datetime:
     return datetime.fromisoformat(date).replace(tzinfo=UTC)
 
 
-def _generator(archive: Archive, absolute_url: Callable[[str], str], self_path: str) -> FeedGenerator:
+def _generator(archive: Archive, absolute_url: Callable[[str], str], self_path: str, *, rss: bool) -> FeedGenerator:
     site = archive.site
     statements = archive.archived
     last = max((s.revised for s in statements), default="2000-01-01")
     feed = FeedGenerator()
     feed.id(FEED_ID)
-    feed.title(site.title)
-    feed.subtitle(site.description)
-    feed.description(site.description)
-    feed.link(href=absolute_url(""), rel="alternate")
+    feed.title(escape(site.title, quote=False) if rss else site.title)
+    # One field in feedgen: the Atom <subtitle> (text) and the RSS channel <description>.
+    feed.subtitle(escape(site.description, quote=False) if rss else site.description)
     feed.link(href=absolute_url(self_path), rel="self")
+    # feedgen makes the last link given the RSS channel <link>: the home page, not the feed.
+    feed.link(href=absolute_url(""), rel="alternate")
     feed.language(site.language)
     feed.author({"name": site.publisher})
     feed.generator(site.title)
@@ -42,7 +48,7 @@ def _generator(archive: Archive, absolute_url: Callable[[str], str], self_path: 
     feed.lastBuildDate(_day(last))
     # add_entry prepends by default: adding oldest first leaves the newest on top.
     for statement in statements:
-        _add_entry(feed, statement, absolute_url, content_html(statement))
+        _add_entry(feed, statement, absolute_url, content_html(statement), rss=rss)
     return feed
 
 
@@ -62,15 +68,16 @@ def content_html(statement: Statement) -> str:
     return f"{statement.text_html}{notes}{claims_html}"
 
 
-def _add_entry(feed: FeedGenerator, statement: Statement, absolute_url: Callable[[str], str], html: str) -> None:
+def _add_entry(feed: FeedGenerator, statement: Statement, absolute_url: Callable[[str], str], html: str, *, rss: bool) -> None:
     entry = feed.add_entry()
     entry.guid(statement.id, permalink=False)
-    entry.title(f"{statement.year}: {statement.heading}")
+    title = f"{statement.year}: {statement.heading}"
+    entry.title(escape(title, quote=False) if rss else title)
     entry.link(href=absolute_url(statement.url), rel="alternate")
     entry.published(_day(statement.date))
     entry.updated(_day(statement.revised))
-    entry.summary(statement.summary)
-    entry.description(statement.summary)
+    # The RSS <description> and the Atom summary: escaped text, marked as HTML in Atom.
+    entry.summary(escape(statement.summary, quote=False), type="html")
     entry.content(html, type="html")
     entry.author({"name": statement.office_name})
     entry.category(term=statement.tier.lower().replace(" ", "-"), label=statement.tier)
@@ -78,6 +85,6 @@ def _add_entry(feed: FeedGenerator, statement: Statement, absolute_url: Callable
 
 def feed_files(archive: Archive, absolute_url: Callable[[str], str]) -> dict[str, bytes]:
     """`feed.xml` (RSS 2.0) and `atom.xml` (Atom 1.0)."""
-    rss = _generator(archive, absolute_url, "feed.xml").rss_str(pretty=True)
-    atom = _generator(archive, absolute_url, "atom.xml").atom_str(pretty=True)
+    rss = _generator(archive, absolute_url, "feed.xml", rss=True).rss_str(pretty=True)
+    atom = _generator(archive, absolute_url, "atom.xml", rss=False).atom_str(pretty=True)
     return {"feed.xml": rss, "atom.xml": atom}

@@ -33,6 +33,7 @@ from .model import (
     Version,
     tier_change,
 )
+from .urls import SiteUrls, with_trailing_slash
 
 
 @dataclass(frozen=True)
@@ -139,12 +140,18 @@ class _StatementReader:
     """
 
     def __init__(
-        self, project: Project, md: MarkdownIt, history: dict[int, _TierEntry] | None, vocabulary: dict[str, ClaimDefinition] | None
+        self,
+        project: Project,
+        md: MarkdownIt,
+        history: dict[int, _TierEntry] | None,
+        vocabulary: dict[str, ClaimDefinition] | None,
+        base_path: str = "/",
     ) -> None:
         self.project = project
         self.md = md
         self.history = history
         self.vocabulary = vocabulary
+        self.base_path = base_path
 
     def read(self, path: Path, errors: list[ContentError]) -> tuple[Statement, LineMap] | None:
         shown = self.project.shown(path)
@@ -206,7 +213,7 @@ class _StatementReader:
         for index, item in enumerate(data["versions"]):
             note_html = None
             if "note" in item:
-                note_html, found_in_note = render_note(self.md, item["note"], f"versions[{index}].note")
+                note_html, found_in_note = render_note(self.md, item["note"], f"versions[{index}].note", self.base_path)
                 for found in found_in_note:
                     problem(("versions", index, "note"), found.field, found.message)
             versions.append(
@@ -252,7 +259,7 @@ class _StatementReader:
                 Highlight(passage.text, passage.anchor, "report-quote", "Quoted from the US report", f"report_quotes[{index}].passage")
             )
 
-        body = render_body(self.md, document.body, slug, highlights, expect_text=expect_text)
+        body = render_body(self.md, document.body, slug, highlights, self.base_path, expect_text=expect_text)
         for found in body.problems:
             if found.body_line is not None:
                 errors.append(ContentError(shown, document.body_line + found.body_line - 1, found.field, found.message))
@@ -389,12 +396,14 @@ def _site_config(project: Project, base_url: str | None, errors: list[ContentErr
     data, lines = dict(loaded[0]), loaded[1]
     if base_url is not None:
         # The override lands in every page and feed, so it meets the same rule as the file.
-        data["base_url"] = base_url if base_url.endswith("/") else base_url + "/"
+        data["base_url"] = base_url
         shown = project.shown(project.data("site.yaml"))
         found = schema.validate(data, project.schema("site.schema.json"), shown, lines)
         errors.extend(ContentError(e.path, e.line, e.field, f"--base-url: {e.message}") for e in found)
         if found:
             return None
+    # Every address is the base URL plus a path of the URL contract, so it ends in '/'.
+    data["base_url"] = with_trailing_slash(data["base_url"])
     return SiteConfig(**data)
 
 
@@ -408,7 +417,8 @@ def load_archive(root: Path, *, base_url: str | None = None) -> Archive:
     corrections = _read_yaml(project, "corrections.yaml", "corrections.schema.json", errors)
     redirects = _read_yaml(project, "redirects.yaml", "redirects.schema.json", errors)
 
-    reader = _StatementReader(project, create_parser(), history, vocabulary)
+    base_path = SiteUrls(site.base_url).base_path if site is not None else "/"
+    reader = _StatementReader(project, create_parser(), history, vocabulary, base_path)
     read: list[tuple[Statement, LineMap]] = []
     paths = sorted(project.statements.glob("*.md")) if project.statements.is_dir() else []
     if not paths:

@@ -191,6 +191,17 @@ def _check_inline(tokens: Sequence[Token], problems: list[BodyProblem]) -> None:
                     problems.append(BodyProblem("body", f"archive note {note.group(0)} has no definition ('{note.group(0)}: …')", line))
 
 
+def _rebase_same_site_paths(tokens: Sequence[Token], base_path: str) -> None:
+    """Same-site paths in a body ('/2024/') name addresses of the archive, so they are resolved
+    against the site's base path: '/2024/' becomes '/archive/2024/' for a site at /archive/."""
+    for token in tokens:
+        for child in token.children or []:
+            attribute = "href" if child.type == "link_open" else "src" if child.type == "image" else None
+            target = child.attrGet(attribute) if attribute else None
+            if attribute and isinstance(target, str) and target.startswith("/") and not target.startswith("//"):
+                child.attrSet(attribute, base_path + target[1:])
+
+
 ARCHIVE_READING = "archive's reading"
 
 
@@ -217,7 +228,7 @@ def _check_notes_cite(note_tokens: Sequence[Token], problems: list[BodyProblem])
                 )
 
 
-def render_note(md: MarkdownIt, text: str, field: str) -> tuple[str, tuple[BodyProblem, ...]]:
+def render_note(md: MarkdownIt, text: str, field: str, base_path: str = "/") -> tuple[str, tuple[BodyProblem, ...]]:
     """One archive note written in a front-matter field: inline Markdown, links held to the body's rules."""
     problems: list[BodyProblem] = []
     character = forbidden_character(text)
@@ -226,12 +237,17 @@ def render_note(md: MarkdownIt, text: str, field: str) -> tuple[str, tuple[BodyP
     env: dict[str, object] = {}
     tokens = md.parseInline(text, env)
     _check_inline(tokens, problems)
+    _rebase_same_site_paths(tokens, base_path)
     problems = [BodyProblem(field, p.message) for p in problems]
     return md.renderer.render(tokens, md.options, env), tuple(problems)
 
 
-def render_body(md: MarkdownIt, body: str, doc_id: str, highlights: Sequence[Highlight], *, expect_text: bool = True) -> RenderedBody:
+def render_body(
+    md: MarkdownIt, body: str, doc_id: str, highlights: Sequence[Highlight], base_path: str = "/", *, expect_text: bool = True
+) -> RenderedBody:
     """Render a statement body, marking each highlight's passage and reporting problems.
+
+    `base_path` is the path the site is served below ('/' at a root, '/archive/' below a path).
 
     `expect_text` is False for a response whose text the archive does not hold: its body
     must then be empty, so that no text is ever shown that the archive does not have.
@@ -244,6 +260,7 @@ def render_body(md: MarkdownIt, body: str, doc_id: str, highlights: Sequence[Hig
         if character:
             problems.append(BodyProblem("body", f"{character} in the text", number))
     _check_inline(tokens, problems)
+    _rebase_same_site_paths(tokens, base_path)
 
     split = next((i for i, t in enumerate(tokens) if t.type == "footnote_block_open"), len(tokens))
     text_tokens, note_tokens = tokens[:split], tokens[split:]

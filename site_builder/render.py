@@ -115,6 +115,7 @@ def render_site(archive: Archive, root: Path, csl: CslFormatter | None = None) -
     files.update(feed_files(archive, site_urls.absolute))
     files.update(data_files(archive, site_urls.absolute))
     files["sitemap.xml"] = _sitemap(views, site_urls)
-    files["robots.txt"] = f"User-agent: *\nAllow: /\nSitemap: {site_urls.absolute('sitemap.xml')}\n".encode()
+    # Crawlers read robots.txt only at a host's root: below a path it is a template for the host's own.
+    files["robots.txt"] = f"User-agent: *\nAllow: {site_urls.base_path}\nSitemap: {site_urls.absolute('sitemap.xml')}\n".encode()
     files.update(_static_files(root / "static"))
     return dict(sorted(files.items()))

@@ -19,7 +19,7 @@ _PATTERN_HINTS = {
     "slug": "must be lower-case letters, digits and single hyphens",
     "id": "is not a valid identifier for this field",
     "language": "is not a BCP 47 language tag such as 'en' or 'zh-Hant'",
-    "base_url": "must be the http(s) address of a site root, such as 'https://example.org/' (pages link from the root)",
+    "base_url": "must be an http(s) address with no query or fragment, such as 'https://example.org/' or 'https://example.org/archive/'",
 }
 _TYPE_NAMES = {
     dict: "a mapping",

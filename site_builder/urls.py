@@ -38,9 +38,19 @@ def output_file(path: str) -> str:
     return f"{path}index.html" if path == "" or path.endswith("/") else path
 
 
+def with_trailing_slash(base_url: str) -> str:
+    """'https://example.org/archive' -> 'https://example.org/archive/'."""
+    return base_url if base_url.endswith("/") else base_url + "/"
+
+
 @dataclass(frozen=True)
 class SiteUrls:
-    """Turns contract paths into links for one deployment (base URL)."""
+    """Turns contract paths into links for one deployment (base URL, ending in '/').
+
+    The base URL may include a path ('https://owner.github.io/archive/'): pages link to each
+    other by `local` paths that start with that base path, so the same links work from every
+    page and from the 404 page, whatever address it was requested at.
+    """
 
     base_url: str
 

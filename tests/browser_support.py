@@ -48,17 +48,47 @@ DESKTOP = {"width": 1280, "height": 900}
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
-    """Serves the build folder; keeps the test output free of access logs."""
+    """Serves the build folder below `prefix` ('/' or '/archive/'), as a static host does.
+
+    Outside the prefix every request is a 404; a missing file below it gets the site's
+    404.html with status 404, whatever its depth, like GitHub Pages. No access logs.
+    """
+
+    prefix = "/"
+
+    def send_head(self) -> Any:
+        if not self.path.startswith(self.prefix):
+            self.send_error(404, "outside the site's path")
+            return None
+        return super().send_head()
+
+    def translate_path(self, path: str) -> str:
+        return super().translate_path("/" + path.removeprefix(self.prefix))
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        page = Path(str(self.directory)) / "404.html"
+        if code != 404 or not self.path.startswith(self.prefix) or not page.is_file():
+            super().send_error(code, message, explain)
+            return
+        body = page.read_bytes()
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
 @contextlib.contextmanager
-def serve_folder(folder: Path) -> Iterator[str]:
-    """Serve a built site at http://127.0.0.1:<free port> (pages link root-relative, so the
-    folder is served at /). Yields the origin, without a trailing slash."""
-    handler = functools.partial(_QuietHandler, directory=str(folder))
+def serve_folder(folder: Path, prefix: str = "/") -> Iterator[str]:
+    """Serve a built site at http://127.0.0.1:<free port><prefix>. The port is chosen before
+    anything is read from the folder, so a test can build for the address it will be served at.
+    Yields the origin, without a trailing slash."""
+    assert prefix.startswith("/") and prefix.endswith("/"), prefix
+    handler = functools.partial(type("Handler", (_QuietHandler,), {"prefix": prefix}), directory=str(folder))
     httpd = ThreadingHTTPServer((HOST, 0), handler)
     httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, name="site-server", daemon=True)
@@ -182,3 +212,18 @@ def open_page(watched: Watched, url: str) -> Page:
     assert response is not None, f"no response for {url}"
     assert response.status == 200, f"{url}: HTTP {response.status}"
     return page
+
+
+BROWSER_FIXTURES = {"playwright_instance", "browser", "new_context"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`pytest -m "not browser"` (what the Pages workflow runs) must leave out every test that drives
+    Chromium, so a test that asks for a browser fixture without the `browser` mark is an error."""
+    unmarked = [
+        item.nodeid
+        for item in items
+        if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())) and item.get_closest_marker("browser") is None
+    ]
+    if unmarked:
+        raise pytest.UsageError("tests that use Chromium must be marked @pytest.mark.browser: " + ", ".join(unmarked))

@@ -83,6 +83,7 @@ FIELD_PAYLOADS = [
     FieldPayload(STATEMENT, ("title",), f"</script><script>{ATTACK}</script> {BIBTEX_SPECIALS}"),
     FieldPayload(STATEMENT, ("summary",), f'"><img src=x onerror="{ATTACK}"> & \'quotes\''),
     FieldPayload(STATEMENT, ("office_holder",), f"' onmouseover='{ATTACK}' x='"),
+    FieldPayload(STATEMENT, ("office", "name"), f'Office <b onmouseover="{ATTACK}">of</b> Security & <i>pwned</i>'),
     FieldPayload(STATEMENT, ("occasion", "description"), f"<!-- ]]> --><svg onload={ATTACK}>"),
     FieldPayload(STATEMENT, ("source", "publisher"), "{{ 7 * 7 }} {% raw %} ${7*7} pwned"),
     FieldPayload(STATEMENT, ("source", "author"), "&lt;script&gt;alert(1)&lt;/script&gt; &amp; pwned"),

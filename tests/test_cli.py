@@ -49,7 +49,9 @@ def test_new_scaffolds_a_file_that_check_then_explains(project: Path, capsys: py
         "javascript:alert(1)//",
         'https://archive.test/"><script>alert(1)</script>/',
         "ftp://archive.test/",
-        "https://archive.test/below/a/path/",
+        "https://archive.test/archive/?page=1",
+        "https://archive.test/archive/../",
+        "https://archive.test/a path/",
     ],
 )
 def test_a_base_url_override_meets_the_site_schema(project: Path, url: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -68,3 +70,15 @@ def test_new_points_to_a_registered_response_without_text(project: Path, capsys:
     assert not (project / "statements/2018-statement-2018-text.md").exists()
     assert main(["--root", str(project), "new", "2018", "statement-2018-text", "--another"]) == 0
     assert (project / "statements/2018-statement-2018-text.md").is_file()
+
+
+def test_a_base_url_below_a_path_builds_links_below_it(project: Path) -> None:
+    out = project / "_site"
+    # No trailing slash: the build adds it, since every contract path is appended to the base.
+    assert main(["--root", str(project), "--out", str(out), "--base-url", "https://archive.test/archive"]) == 0
+    home = (out / "index.html").read_text(encoding="utf-8")
+    assert '<link rel="canonical" href="https://archive.test/archive/">' in home
+    assert 'href="/archive/assets/style.css"' in home and 'href="/archive/2024/"' in home
+    assert 'href="/2024/"' not in home
+    robots = (out / "robots.txt").read_text(encoding="utf-8")
+    assert robots == "User-agent: *\nAllow: /archive/\nSitemap: https://archive.test/archive/sitemap.xml\n"

@@ -225,11 +225,79 @@ def test_feeds_stay_well_formed_and_carry_the_strings(hostile: HostileBuild, nam
     feed: Any = feedparser.parse(raw)
     assert not feed.bozo, feed.get("bozo_exception")
     title = next(p.value for p in hostile.payloads if p.field == ("title",))
-    entry = next(e for e in feed.entries if e.title == f"2024: {title}")
+    entry = next(e for e in feed.entries if shown(e.title_detail).text == f"2024: {title}")
     content = entry.content[0].value if "content" in entry else entry.summary
     found = scan(content)
     assert not found.problems, found.problems
     assert "Code stays code: <script>window.__pwned=1</script>" in "".join(found.texts)
+
+
+# What feed content legitimately holds: the rendered statement and the archive's lists.
+CONTENT_TAGS = {"p", "mark", "a", "h2", "ul", "ol", "li", "strong", "em", "code", "sup", "section", "hr", "blockquote", "br"}
+
+
+class _Shown(HTMLParser):
+    """What a reader shows for an HTML text construct: its text, and any element it would create."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[str] = []
+        self.text = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+
+    def handle_data(self, data: str) -> None:
+        self.text += data
+
+    def handle_comment(self, data: str) -> None:
+        self.tags.append("!--")
+
+
+def shown(detail: Any) -> _Shown:
+    """A feedparser text construct as a reader renders it: HTML parsed, plain text as it is."""
+    result = _Shown()
+    if detail["type"] in ("text/html", "application/xhtml+xml"):
+        result.feed(detail["value"])
+        result.close()
+    else:
+        result.text = detail["value"]
+    return result
+
+
+def reader_fields(entry: Any) -> Iterator[tuple[str, Any]]:
+    """Every text of an entry that a reader shows, as (field, text construct)."""
+    yield "title", entry.title_detail
+    yield "summary", entry.summary_detail
+    if "author_detail" in entry:
+        yield "author", {"type": "text/plain", "value": entry.author_detail.get("name", "")}
+    for tag in entry.get("tags", []):
+        yield "category", {"type": "text/plain", "value": tag.get("label") or tag.get("term") or ""}
+
+
+@pytest.mark.parametrize("name", ["feed.xml", "atom.xml"])
+def test_feed_fields_come_back_as_text_in_a_reader(hostile: HostileBuild, name: str) -> None:
+    """Read without feedparser's sanitiser (as a reader that trusts the feed would): no string
+    of the front-matter or data files creates an element in any field, and each comes back whole."""
+    feed: Any = feedparser.parse((hostile.out / name).read_bytes(), sanitize_html=False, resolve_relative_uris=False)
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert feed.feed.link == "https://archive.test/", "the channel link is the home page"
+    texts: list[str] = []
+    for entry in feed.entries:
+        for field, detail in reader_fields(entry):
+            found = shown(detail)
+            assert not found.tags, f"{name} {entry.id} {field}: {found.tags} from {detail['value']!r}"
+            texts.append(found.text)
+        content = shown(entry.content[0])
+        assert set(content.tags) <= CONTENT_TAGS, f"{name} {entry.id} content: {set(content.tags) - CONTENT_TAGS}"
+        assert not scan(entry.content[0].value).problems
+        texts.append(content.text)
+    text = "\n".join(texts)
+    by_field = {p.field: p.value for p in hostile.payloads if p.file == STATEMENT}
+    expected = [f"2024: {by_field[('title',)]}", by_field[("summary",)], next(p.value for p in hostile.payloads if p.field == (0, "label"))]
+    if name == "atom.xml":  # RSS 2.0 names an author only by e-mail address, which the archive has none of
+        expected.append(by_field[("office", "name")])
+    assert [value for value in expected if value not in text] == []
 
 
 def test_data_downloads_round_trip(hostile: HostileBuild) -> None:

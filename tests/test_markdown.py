@@ -97,3 +97,11 @@ def test_raw_html_is_escaped_and_reported() -> None:
 def test_footnote_ids_are_prefixed_so_statements_can_share_a_page() -> None:
     rendered = render_body(create_parser(), "Text[^n].\n\n[^n]: Note.\n", "slug-a", [])
     assert 'id="fnref-slug-a-1"' in rendered.text_html and 'id="fn-slug-a-1"' in rendered.notes_html
+
+
+def test_same_site_paths_are_resolved_against_the_base_path() -> None:
+    body = "See [2024](/2024/#s), [a note](#n), [elsewhere](https://example.org/x) and //not-a-link.\n"
+    below = render_body(create_parser(), body, "doc", [], "/archive/").text_html
+    assert 'href="/archive/2024/#s"' in below and 'href="#n"' in below and 'href="https://example.org/x"' in below
+    at_root = render_body(create_parser(), body, "doc", []).text_html
+    assert 'href="/2024/#s"' in at_root

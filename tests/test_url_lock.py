@@ -72,3 +72,10 @@ def test_lock_command_refuses_to_forget(project: Path, edit: Callable[[str, str,
     assert main(["--root", str(project), "lock"]) == 1
     assert "url /2024/statement-2024-06-25/: no longer published" in capsys.readouterr().err
     assert lock.read_bytes() == before
+
+
+def test_the_lock_is_the_same_below_a_path_and_on_another_host(archive: Archive, site_files: dict[str, bytes]) -> None:
+    """Lock entries are paths within the site, so a move to another host or below a path keeps them."""
+    moved = load_archive(ROOT, base_url="https://owner.github.io/macao-tip-archive/")
+    assert published_entries(moved, render_site(moved, ROOT)) == published_entries(archive, site_files)
+    assert all(entry.startswith(("url /", "feed-id urn:uuid:")) for entry in read_lock(ROOT))
