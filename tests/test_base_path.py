@@ -54,7 +54,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     statement = project / STATEMENT
     _, front, body = statement.read_text(encoding="utf-8").split("---\n", 2)
     statement.write_text(f"---\n{front}---\n{BODY_LINK}\n\n{body}", encoding="utf-8")
-    (project / "data/redirects.yaml").write_text(f'"{MOVED}": "{MOVED_TO}"\n', encoding="utf-8")
+    redirects = project / "data/redirects.yaml"
+    redirects.write_text(redirects.read_text(encoding="utf-8") + f'"{MOVED}": "{MOVED_TO}"\n', encoding="utf-8")
     out = root / "_site"
     with serve_folder(out, PREFIX) as origin:
         assert main(["--root", str(project), "--out", str(out), "--base-url", origin + PREFIX]) == 0
