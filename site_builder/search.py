@@ -36,9 +36,7 @@ async def _index(pages: Path, language: str) -> list[tuple[str, bytes]]:
         index = await service.create_index({"force_language": language})
         # One request for the whole folder: the service answers each request after a pause,
         # so adding pages one by one would cost a tenth of a second per page.
-        indexed = await index.add_directory(str(pages))
-        if indexed["page_count"] == 0:
-            raise _indexing_problem("no page is marked with data-pagefind-body; the search would find nothing")
+        await index.add_directory(str(pages))
         files = await index.get_files()
         await index.delete_index()
     return [(file["path"], file["content"]) for file in files]
@@ -47,6 +45,9 @@ async def _index(pages: Path, language: str) -> list[tuple[str, bytes]]:
 def search_files(pages: dict[str, bytes], language: str) -> dict[str, bytes]:
     """Pagefind's bundle for the given HTML pages (output path -> bytes), as output files
     below the search bundle's folder."""
+    if not any(b" data-pagefind-body" in content for content in pages.values()):
+        # Pagefind would then index every page whole, menus and repeated texts included.
+        raise _indexing_problem("no page is marked with data-pagefind-body")
     with tempfile.TemporaryDirectory(prefix="search-index-") as folder:
         # Pagefind derives each result's URL from the page's place in this folder, so the
         # URLs are root-relative ("/2024/statement-2024-06-25/"); the search page prefixes the
@@ -57,8 +58,6 @@ def search_files(pages: dict[str, bytes], language: str) -> dict[str, bytes]:
             target.write_bytes(content)
         try:
             bundle = asyncio.run(_index(Path(folder), language))
-        except ContentErrors:
-            raise
         except Exception as error:  # the Pagefind service reports its failures as plain exceptions
             raise _indexing_problem(f"Pagefind failed: {error}") from None
     return {

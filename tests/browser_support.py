@@ -55,11 +55,11 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def serve_folder(folder: Path) -> Iterator[str]:
-    """Serve a built site at http://127.0.0.1:<free port> (pages link root-relative, so the
-    folder is served at /). Yields the origin, without a trailing slash."""
+def serve_folder(folder: Path, port: int = 0) -> Iterator[str]:
+    """Serve a built site at http://127.0.0.1:<port, free by default> (pages link root-relative,
+    so the folder is served at /). Yields the origin, without a trailing slash."""
     handler = functools.partial(_QuietHandler, directory=str(folder))
-    httpd = ThreadingHTTPServer((HOST, 0), handler)
+    httpd = ThreadingHTTPServer((HOST, port), handler)
     httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, name="site-server", daemon=True)
     thread.start()
