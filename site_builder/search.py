@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from pagefind.service import PagefindService
@@ -57,7 +58,10 @@ def search_files(pages: dict[str, bytes], language: str) -> dict[str, bytes]:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content)
         try:
-            bundle = asyncio.run(_index(Path(folder), language))
+            # In a thread of its own: the caller may already run an event loop (a test
+            # driving a browser, say), and asyncio.run refuses to nest in one.
+            with ThreadPoolExecutor(max_workers=1) as runner:
+                bundle = runner.submit(asyncio.run, _index(Path(folder), language)).result()
         except Exception as error:  # the Pagefind service reports its failures as plain exceptions
             raise _indexing_problem(f"Pagefind failed: {error}") from None
     return {
