@@ -25,8 +25,9 @@ lint: $(INSTALLED)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-bench: $(INSTALLED)
+bench: $(INSTALLED) browser
 	$(BIN)/python benchmarks/build_speed.py
+	$(BIN)/python benchmarks/search_size.py
 
 # Lighthouse is an audit, not a test: it prints the four category scores.
 audit: $(INSTALLED) browser

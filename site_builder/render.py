@@ -31,6 +31,7 @@ from .model import Archive
 from .search import search_files
 from .views import PageView, long_date, page_views
 
+
 def create_environment(templates: Path, site_urls: urls.SiteUrls) -> Environment:
     env = Environment(
         loader=FileSystemLoader(templates),
