@@ -28,8 +28,9 @@ lint: $(INSTALLED)
 # The peers (Hugo, Pelican) live in their own virtualenv, never in the project's dependencies.
 BENCH_VENV := .bench-venv
 
-bench: $(INSTALLED) $(BENCH_VENV)/.installed
+bench: $(INSTALLED) $(BENCH_VENV)/.installed browser
 	$(BIN)/python benchmarks/build_speed.py --peers $(BENCH_VENV)
+	$(BIN)/python benchmarks/search_size.py
 
 $(BENCH_VENV)/.installed:
 	$(PYTHON) -m venv $(BENCH_VENV)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ROOT / ".tools"
-PAGES = ("", "2024/", "claims/")
+PAGES = ("", "2024/", "claims/", "search/")
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from . import urls
 from .model import Archive
 
 LOCK_FILE = Path("data") / "published.lock"
@@ -20,17 +21,19 @@ _HEADER = (
 
 def published_urls(files: dict[str, bytes]) -> set[str]:
     """URL paths of a build's output: pages as their directory, other files as themselves."""
-    urls = set()
+    found = set()
     for name in files:
-        if name.startswith("assets/"):
+        # Assets and the search index are files of the build, not addresses anyone cites;
+        # the index's file names change with the content.
+        if name.startswith(("assets/", urls.SEARCH_BUNDLE)):
             continue
         if name == "index.html":
-            urls.add("/")
+            found.add("/")
         elif name.endswith("/index.html"):
-            urls.add("/" + name.removesuffix("index.html"))
+            found.add("/" + name.removesuffix("index.html"))
         else:
-            urls.add("/" + name)
-    return urls
+            found.add("/" + name)
+    return found
 
 
 def published_entries(archive: Archive, files: dict[str, bytes]) -> set[str]:

@@ -29,12 +29,8 @@ from .errors import ContentError, ContentErrors, display_path
 from .exports import data_files
 from .feeds import feed_files
 from .model import Archive
+from .search import search_files
 from .views import PageView, long_date, page_views
-
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self'; font-src 'self'; "
-    "object-src 'none'; base-uri 'none'; form-action 'none'"
-)
 
 
 def create_environment(templates: Path, site_urls: urls.SiteUrls) -> Environment:
@@ -49,7 +45,6 @@ def create_environment(templates: Path, site_urls: urls.SiteUrls) -> Environment
     env.filters["url"] = site_urls.local
     env.filters["absolute"] = site_urls.absolute
     env.filters["long_date"] = long_date
-    env.globals["csp"] = CONTENT_SECURITY_POLICY
     env.globals["rss_url"] = site_urls.local(urls.RSS)
     env.globals["atom_url"] = site_urls.local(urls.ATOM)
     return env
@@ -106,6 +101,7 @@ def render_site(archive: Archive, root: Path, csl: CslFormatter | None = None) -
         files[view.output] = html.encode("utf-8")
         if view.citation is not None:
             files.update(_citation_files(view.path, view.citation))
+    files.update(search_files({view.output: files[view.output] for view in views}, archive.site.language))
     # A moved page's citation downloads stay available at its old address too.
     for old, new in archive.redirects:
         for kind in urls.CITATION_FORMATS:

@@ -12,6 +12,9 @@ from urllib.parse import urlsplit
 HOME = ""
 CLAIMS = "claims/"
 ABOUT = "about/"
+SEARCH = "search/"
+# Pagefind's bundle: script, WebAssembly and index, written by the build beside the pages.
+SEARCH_BUNDLE = "pagefind/"
 RSS = "feed.xml"
 ATOM = "atom.xml"
 CITATION_FORMATS = {"bib": "cite.bib", "ris": "cite.ris", "csl": "cite.json"}

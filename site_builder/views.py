@@ -24,6 +24,15 @@ T = TypeVar("T")
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
 
+# Every page forbids script; only the search page runs the site's own script (and Pagefind's
+# WebAssembly, which needs 'wasm-unsafe-eval'). Its index and fragments load with fetch,
+# allowed by default-src 'self'.
+NO_SCRIPT_POLICY = (
+    "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self'; font-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'none'"
+)
+SEARCH_POLICY = NO_SCRIPT_POLICY.replace("script-src 'none'", "script-src 'self' 'wasm-unsafe-eval'")
+
 
 def long_date(value: str | None) -> str:
     """ "2024-06-25" -> "25 June 2024" (fixed English month names, no locale dependence)."""
@@ -116,6 +125,7 @@ class PageView:
     noindex: bool = False
     # A redirect page names its target as canonical; every other page names itself.
     canonical_path: str | None = None
+    content_security_policy: str = NO_SCRIPT_POLICY
 
     @property
     def canonical(self) -> str:
@@ -248,6 +258,19 @@ def page_views(archive: Archive, site_urls: urls.SiteUrls, csl: CslFormatter | N
         )
         for claim in archive.claims
     ]
+    views.append(
+        _view(
+            archive,
+            site_urls,
+            urls.SEARCH,
+            "search.html",
+            "Search the archive",
+            "Find words and phrases in the statements' verbatim texts, the archive's summaries, claims and notes.",
+            kind="SearchResultsPage",
+            content_security_policy=SEARCH_POLICY,
+            context={"bundle": urls.SEARCH_BUNDLE},
+        )
+    )
     about_description = "How the archive collects, transcribes and annotates Macao's responses, and how to report a correction."
     views.append(
         _view(archive, site_urls, urls.ABOUT, "about.html", "About the archive and its method", about_description, kind="AboutPage")

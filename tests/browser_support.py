@@ -83,13 +83,13 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def serve_folder(folder: Path, prefix: str = "/") -> Iterator[str]:
-    """Serve a built site at http://127.0.0.1:<free port><prefix>. The port is chosen before
+def serve_folder(folder: Path, prefix: str = "/", port: int = 0) -> Iterator[str]:
+    """Serve a built site at http://127.0.0.1:<port, free by default><prefix>. The port is chosen before
     anything is read from the folder, so a test can build for the address it will be served at.
     Yields the origin, without a trailing slash."""
     assert prefix.startswith("/") and prefix.endswith("/"), prefix
     handler = functools.partial(type("Handler", (_QuietHandler,), {"prefix": prefix}), directory=str(folder))
-    httpd = ThreadingHTTPServer((HOST, 0), handler)
+    httpd = ThreadingHTTPServer((HOST, port), handler)
     httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, name="site-server", daemon=True)
     thread.start()

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.browser
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 # One page of every type: the timeline, a year with and one without a statement, a statement,
-# the claims matrix, a claim, the about page and the 404 page.
+# the claims matrix, a claim, the about page, the search page and the 404 page.
 PAGES = {
     "home": "/",
     "year-with-statement": "/2024/",
@@ -27,6 +27,7 @@ PAGES = {
     "claims": "/claims/",
     "claim": "/claims/law-6-2008/",
     "about": "/about/",
+    "search": "/search/?q=%22Law+No.+6%2F2008%22",
     "not-found": "/404.html",
 }
 

@@ -33,9 +33,16 @@ def run_vnu(files: list[Path]) -> tuple[list[dict[str, Any]], list[str]]:
         report = json.loads(result.stderr)
     except json.JSONDecodeError:
         pytest.fail(f"vnu.jar did not report JSON (exit {result.returncode}):\n{result.stderr[-2000:]}", pytrace=False)
-    messages: list[dict[str, Any]] = report["messages"]
+    messages: list[dict[str, Any]] = [m for m in report["messages"] if not outdated_csp_grammar(m)]
     checked = [line.strip() for line in result.stdout.splitlines() if line.strip()]
     return messages, checked
+
+
+def outdated_csp_grammar(message: dict[str, Any]) -> bool:
+    """vnu's CSP grammar predates CSP Level 3's 'wasm-unsafe-eval', which the search page's policy
+    needs for Pagefind's WebAssembly (test_search.py proves the policy works in Chromium). Only
+    that one refusal is set aside; any other problem of the same attribute is still reported."""
+    return str(message.get("message", "")).strip().endswith("Expecting source-expression but found \"'wasm-unsafe-eval'\".")
 
 
 def describe(message: dict[str, Any], site: Path) -> str:

@@ -1,0 +1,218 @@
+"""Full-text search: the Pagefind bundle built with the site, the search page's policy, and
+real searches in Chromium for phrases of every statement, claim labels and archive notes."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page
+
+from site_builder import urls
+from site_builder.cli import main
+from site_builder.model import Archive, Statement
+from site_builder.search import search_files
+from site_builder.views import NO_SCRIPT_POLICY, SEARCH_POLICY
+from tests.conftest import file_digests
+
+pytest.register_assert_rewrite("tests.browser_support")
+from tests.browser_support import HOST, Watched, open_page, serve_folder  # noqa: E402
+
+pytest_plugins = ["tests.browser_support"]
+
+CSP = re.compile(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">')
+
+
+def policy_of(page: Path) -> str:
+    found = CSP.findall(page.read_text(encoding="utf-8"))
+    assert len(found) == 1, f"{page}: {len(found)} policies"
+    return html.unescape(found[0])
+
+
+def middle_words(text: str, count: int = 6) -> str:
+    """A run of words from the middle of a text: a phrase no test picked by hand."""
+    words = text.split()
+    start = max(0, len(words) // 2 - count // 2)
+    return " ".join(words[start : start + count])
+
+
+def note_text(statement: Statement) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", " ", statement.notes_html)).replace("↩︎", " ")
+
+
+# The bundle and the pages' policies
+
+
+def test_the_search_bundle_is_built_with_the_site(site_files: dict[str, bytes], archive: Archive) -> None:
+    bundle = {name.removeprefix(urls.SEARCH_BUNDLE) for name in site_files if name.startswith(urls.SEARCH_BUNDLE)}
+    assert {"pagefind.js", "pagefind-worker.js", "pagefind-entry.json", "wasm.en.pagefind"} <= bundle
+    assert any(name.startswith("index/") for name in bundle) and any(name.startswith("fragment/") for name in bundle)
+    assert not any(name.startswith(("pagefind-ui", "pagefind-component-ui", "playground/")) for name in bundle), "unused UI shipped"
+    entry = json.loads(site_files[urls.SEARCH_BUNDLE + "pagefind-entry.json"])
+    # Statement pages, claim pages and year pages are indexed; nothing else.
+    indexed = len(archive.statements) + len(archive.claims) + len(archive.years)
+    assert entry["languages"]["en"]["page_count"] == indexed
+
+
+def test_only_the_search_page_may_run_script(site: Path) -> None:
+    pages = sorted(site.rglob("*.html"))
+    assert len(pages) > 20
+    for page in pages:
+        expected = SEARCH_POLICY if page == site / "search/index.html" else NO_SCRIPT_POLICY
+        assert policy_of(page) == expected, page
+    assert "script-src 'none'" in NO_SCRIPT_POLICY
+    assert "script-src 'self' 'wasm-unsafe-eval';" in SEARCH_POLICY
+    assert SEARCH_POLICY.replace("script-src 'self' 'wasm-unsafe-eval'", "script-src 'none'") == NO_SCRIPT_POLICY
+
+
+def test_the_header_links_the_search_page(site: Path) -> None:
+    for page in (site / "index.html", site / "2024/index.html", site / "claims/index.html"):
+        assert '<a href="/search/">Search</a>' in page.read_text(encoding="utf-8"), page
+
+
+def test_indexing_does_not_depend_on_page_order(site_files: dict[str, bytes]) -> None:
+    pages = {name: content for name, content in site_files.items() if name.endswith(".html")}
+    forwards = search_files(pages, "en")
+    backwards = search_files(dict(reversed(pages.items())), "en")
+    assert forwards == backwards
+    assert forwards == {name: content for name, content in site_files.items() if name.startswith(urls.SEARCH_BUNDLE)}
+
+
+def test_failed_indexing_leaves_the_previous_site(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "_site"
+    assert main(["--root", str(project), "build", "--out", str(out)]) == 0
+    before = file_digests(out)
+    capsys.readouterr()
+    # Pagefind cannot run: the build stops with one located problem and writes nothing.
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(tmp_path / "no-such-pagefind"))
+    assert main(["--root", str(project), "build", "--out", str(out)]) == 1
+    error = capsys.readouterr().err
+    assert "templates:1: search index: Pagefind failed:" in error and "no-such-pagefind" in error, error
+    assert file_digests(out) == before
+    monkeypatch.delenv("PAGEFIND_BINARY_PATH")
+    # Templates that mark nothing for the index: Pagefind would index every page whole.
+    for template in project.joinpath("templates").rglob("*.html"):
+        template.write_text(template.read_text(encoding="utf-8").replace(" data-pagefind-body", ""), encoding="utf-8")
+    assert main(["--root", str(project), "build", "--out", str(out)]) == 1
+    assert "templates:1: search index: no page is marked with data-pagefind-body" in capsys.readouterr().err
+    assert file_digests(out) == before
+
+
+# In Chromium
+
+
+def search(page: Page, query: str) -> list[str]:
+    """Type a query, submit it, and return the result links in order."""
+    page.fill("#search-query", query)
+    page.press("#search-query", "Enter")
+    page.locator("#search-status", has_text=query).wait_for()
+    return [link.get_attribute("href") or "" for link in page.locator("#search-results .result-title a").all()]
+
+
+@pytest.fixture
+def search_page(new_context: Callable[..., Watched], served_site: str) -> Iterator[tuple[Page, Watched]]:
+    watched = new_context()
+    page = open_page(watched, f"{served_site}/search/")
+    page.locator("#search-query:enabled").wait_for()
+    yield page, watched
+    watched.assert_clean("searching")
+
+
+@pytest.mark.browser
+def test_a_phrase_of_each_statement_finds_it(search_page: tuple[Page, Watched], archive: Archive) -> None:
+    page, _ = search_page
+    for statement in archive.archived:  # a response without text is found by its summary (below)
+        phrase = f'"{middle_words(statement.plain_text)}"'
+        found = search(page, phrase)
+        assert f"/{statement.url}" in found, f"{phrase}: {found}"
+
+
+@pytest.mark.browser
+def test_summaries_notes_and_claim_labels_are_found(search_page: tuple[Page, Watched], archive: Archive) -> None:
+    page, _ = search_page
+    for statement in archive.statements:
+        assert f"/{statement.url}" in search(page, f'"{middle_words(statement.summary, 5)}"'), statement.summary
+        if statement.notes_html:
+            phrase = f'"{middle_words(note_text(statement), 5)}"'
+            assert f"/{statement.url}" in search(page, phrase), phrase
+    for claim in archive.claims:
+        found = search(page, f'"{claim.label}"')
+        assert f"/{urls.claim(claim.id)}" in found, f"{claim.label}: {found}"
+        making = {f"/{s.url}" for s in archive.statements if any(made.claim.id == claim.id for made in s.claims)}
+        assert making <= set(found), f"{claim.label}: {found}"
+
+
+@pytest.mark.browser
+def test_the_issue_s_own_searches(search_page: tuple[Page, Watched], archive: Archive) -> None:
+    page, _ = search_page
+    found = search(page, '"Law No. 6/2008"')
+    assert found[0] in {f"/{s.url}" for s in archive.statements} | {"/claims/law-6-2008/"}
+    assert "/claims/law-6-2008/" in found
+    assert search(page, "judicial"), "nothing found for 'judicial'"
+    # Results are links to the passage's page, and the query is kept in the address.
+    assert page.url.endswith("/search/?q=judicial")
+    assert search(page, "qwertyuiopasdf") == []
+    assert "Nothing found" in page.locator("#search-status").inner_text()
+
+
+@pytest.mark.browser
+def test_a_query_in_the_address_is_searched_on_arrival(new_context: Callable[..., Watched], served_site: str) -> None:
+    watched = new_context()
+    page = open_page(watched, f"{served_site}/search/?q=%22Law+No.+6%2F2008%22")
+    page.locator("#search-status", has_text="Law No. 6/2008").wait_for()
+    assert page.locator("#search-results .result-title a").count() >= 2
+    assert page.input_value("#search-query") == '"Law No. 6/2008"'
+    watched.assert_clean("searching from the address")
+
+
+@pytest.mark.browser
+def test_search_works_on_the_main_thread_too(new_context: Callable[..., Watched], served_site: str) -> None:
+    """Without a Web Worker Pagefind runs its WebAssembly in the page: what 'wasm-unsafe-eval' is for."""
+    watched = new_context()
+    watched.context.add_init_script("delete window.Worker;")
+    page = open_page(watched, f"{served_site}/search/")
+    page.locator("#search-query:enabled").wait_for()
+    assert "/claims/law-6-2008/" in search(page, '"Law No. 6/2008"')
+    watched.assert_clean("searching without a worker")
+
+
+@pytest.mark.browser
+def test_without_javascript_the_page_says_what_it_needs_and_where_to_go(new_context: Callable[..., Watched], served_site: str) -> None:
+    watched = new_context(java_script_enabled=False)
+    page = open_page(watched, f"{served_site}/search/")
+    assert page.locator("#search-needs-script").is_visible()
+    assert "needs JavaScript" in page.locator("#search-needs-script").inner_text()
+    assert page.locator("#search-query").is_disabled()
+    for target in ("/claims/", "/data/statements.json", "/data/claims.csv", "/"):
+        assert page.locator(f'.search-help a[href="{target}"]').count() == 1, target
+    watched.assert_clean("opening the search page without JavaScript")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.browser
+def test_search_works_below_a_sub_path(tmp_path: Path, new_context: Callable[..., Watched]) -> None:
+    served = tmp_path / "served"
+    port = free_port()
+    status = main(["build", "--out", str(served / "archive"), "--base-url", f"http://{HOST}:{port}/archive/"])
+    assert status == 0, "the build refused a base URL with a path"
+    with serve_folder(served / "archive", prefix="/archive/", port=port) as origin:
+        watched = new_context()
+        page = open_page(watched, f"{origin}/archive/search/")
+        page.locator("#search-query:enabled").wait_for()
+        found = search(page, '"Law No. 6/2008"')
+        assert "/archive/claims/law-6-2008/" in found, found
+        page.click('#search-results a[href="/archive/claims/law-6-2008/"]')
+        page.wait_for_url(f"{origin}/archive/claims/law-6-2008/")
+        watched.assert_clean("searching below /archive/")
