@@ -14,6 +14,7 @@ from . import urls
 from .chart import tier_chart
 from .citations import Citation, cite_statement, cite_year
 from .errors import ContentError, ContentErrors
+from .memo import Memo
 from .metadata import Metadata, page_metadata, statement_metadata, year_metadata
 from .model import Archive, ClaimDefinition, Passage, ReportYear, Statement
 
@@ -116,7 +117,7 @@ def _neighbours(years: tuple[ReportYear, ...], index: int) -> tuple[ReportYear |
     return previous, following
 
 
-def _year_view(archive: Archive, index: int, site_urls: urls.SiteUrls) -> PageView:
+def _year_view(archive: Archive, index: int, site_urls: urls.SiteUrls, memo: Memo) -> PageView:
     year = archive.years[index]
     path = urls.year(year.year)
     title = f"{year.year}: Macao in the Trafficking in Persons Report"
@@ -127,7 +128,7 @@ def _year_view(archive: Archive, index: int, site_urls: urls.SiteUrls) -> PageVi
         else "The archive holds no government response for this year yet."
     )
     previous, following = _neighbours(archive.years, index)
-    citation = cite_year(year, site_urls.absolute(path), archive.site)
+    citation = memo.call(cite_year, year, site_urls.absolute(path), archive.site)
     return PageView(
         path=path,
         template="year.html",
@@ -139,7 +140,7 @@ def _year_view(archive: Archive, index: int, site_urls: urls.SiteUrls) -> PageVi
     )
 
 
-def _statement_view(archive: Archive, statement: Statement, site_urls: urls.SiteUrls) -> PageView:
+def _statement_view(archive: Archive, statement: Statement, site_urls: urls.SiteUrls, memo: Memo) -> PageView:
     path = statement.url
     year = next(y for y in archive.years if y.year == statement.year)
     return PageView(
@@ -149,7 +150,7 @@ def _statement_view(archive: Archive, statement: Statement, site_urls: urls.Site
         description=statement.summary,
         metadata=statement_metadata(statement, archive, site_urls.absolute(path)),
         context={"statement": statement, "year": year},
-        citation=cite_statement(statement, site_urls.absolute(path), archive.site),
+        citation=memo.call(cite_statement, statement, site_urls.absolute(path), archive.site),
     )
 
 
@@ -168,8 +169,12 @@ def _view(
     return PageView(path=path, template=template, title=title, description=description, metadata=metadata, **options)
 
 
-def page_views(archive: Archive, site_urls: urls.SiteUrls) -> list[PageView]:
-    """Every HTML page of the URL contract, plus redirect pages for moved URLs."""
+def page_views(archive: Archive, site_urls: urls.SiteUrls, memo: Memo | None = None) -> list[PageView]:
+    """Every HTML page of the URL contract, plus redirect pages for moved URLs.
+
+    With a memo kept from an earlier build, citations whose inputs did not change are reused.
+    """
+    memo = Memo() if memo is None else memo
     absolute = site_urls.absolute
     site = archive.site
     views = [
@@ -184,8 +189,8 @@ def page_views(archive: Archive, site_urls: urls.SiteUrls) -> list[PageView]:
             context={"chart": tier_chart(archive.years)},
         )
     ]
-    views += [_year_view(archive, i, site_urls) for i in range(len(archive.years))]
-    views += [_statement_view(archive, s, site_urls) for s in archive.statements]
+    views += [_year_view(archive, i, site_urls, memo) for i in range(len(archive.years))]
+    views += [_statement_view(archive, s, site_urls, memo) for s in archive.statements]
     matrix_years, matrix_rows = claim_matrix(archive)
     claims_description = "Every claim made in Macao's responses, with the report years that make it."
     views.append(
