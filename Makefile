@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: site test lint check serve bench audit browser clean
+.PHONY: site test lint check serve bench bench-reload audit browser clean
 
 site: $(INSTALLED)
 	$(BIN)/python build.py
@@ -27,6 +27,10 @@ lint: $(INSTALLED)
 
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/build_speed.py
+
+# Save-to-reload latency of `serve` in chromium (prints figures).
+bench-reload: $(INSTALLED) browser
+	$(BIN)/python benchmarks/reload_latency.py
 
 # Lighthouse is an audit, not a test: it prints the four category scores.
 audit: $(INSTALLED) browser

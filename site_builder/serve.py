@@ -92,7 +92,7 @@ def error_page(errors: tuple[ContentError, ...]) -> bytes:
         f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         "<title>Content problems · preview</title>\n"
-        '<link rel="stylesheet" href="/assets/style.css">\n</head>\n<body>\n<main id="main">\n'
+        '<link rel="stylesheet" href="/assets/style.css">\n</head>\n<body>\n<main id="main" class="wrap">\n'
         f"<h1>The site cannot be built: {count} problem{'s' if count != 1 else ''}</h1>\n"
         "<p>Fix the files below; this page reloads by itself when the site builds again.</p>\n"
         f'<ul class="problems">\n{items}</ul>\n</main>\n</body>\n</html>\n'
@@ -156,7 +156,7 @@ class Preview:
             return f"Built {pages} pages ({len(build.files)} files) in memory in {seconds:.2f} s"
         rendered = self._memo.computed["page"]
         citations = sum(count for kind, count in self._memo.computed.items() if kind.startswith("cite_"))
-        return f"Rebuilt in {seconds:.2f} s after a change to {', '.join(changed)}: {rendered} of {pages} pages and {citations} citations re-rendered"
+        return f"Rebuilt in {seconds * 1000:.0f} ms after a change to {', '.join(changed)}: {rendered} of {pages} pages and {citations} citations re-rendered"
 
     def wait_for_build(self, after: int | None, timeout: float) -> Build | None:
         """The first build newer than version `after` (any build if None); None on timeout or stop."""
