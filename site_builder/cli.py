@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import functools
-import http.server
 import sys
 import time
 import uuid
@@ -17,6 +14,7 @@ from .errors import ContentErrors
 from .loader import load_archive
 from .lock import LOCK_FILE, broken_promises, published_entries, read_lock, write_lock
 from .render import render_site
+from .serve import serve
 from .writer import write_site
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,37 +71,6 @@ def check(root: Path) -> int:
     print(
         f"OK: {len(archive.statements)} responses ({held} with their text), {len(archive.years)} report years, {len(archive.claims)} claims"
     )
-    return 0
-
-
-class _Handler(http.server.SimpleHTTPRequestHandler):
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        page = Path(str(self.directory)) / "404.html"
-        if code == 404 and page.is_file():
-            body = page.read_bytes()
-            self.send_response(404)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            return
-        super().send_error(code, message, explain)
-
-
-def serve(root: Path, out: Path, port: int) -> int:
-    status = build(root, out, f"http://localhost:{port}/")
-    if status:
-        return status
-    handler = functools.partial(_Handler, directory=str(out))
-    try:
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-    except OSError as error:
-        print(f"cannot serve on port {port}: {error.strerror or error}; try --port", file=sys.stderr)
-        return 1
-    with server:
-        print(f"Serving {out} at http://localhost:{port}/ (Ctrl-C to stop)")
-        with contextlib.suppress(KeyboardInterrupt):
-            server.serve_forever()
     return 0
 
 
@@ -179,9 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         command.add_argument("--no-cache", action="store_true", help="format every citation afresh and keep none")
     commands.add_parser("check", help="validate the content and report every problem")
     commands.add_parser("lock", help="record newly published URLs and feed ids in data/published.lock")
-    serve_cmd = commands.add_parser("serve", help="build and preview on localhost")
+    serve_cmd = commands.add_parser("serve", help="preview on localhost, rebuilding and reloading on every change")
     serve_cmd.add_argument("--port", type=int, default=8000)
-    serve_cmd.add_argument("--out", type=Path, default=None)
     new_cmd = commands.add_parser("new", help="start a statement file for a new report year")
     new_cmd.add_argument("year", type=int)
     new_cmd.add_argument("slug", help="e.g. statement-2026-06-30 (its date of issue)")
@@ -196,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "lock":
         return lock(root)
     if args.command == "serve":
-        return serve(root, out, args.port)
+        return serve(root, args.port)
     if args.command == "new":
         return new(root, args.year, args.slug, args.another)
     cache = None if args.no_cache else (args.cache or root / ".cache" / "citations")

@@ -7,6 +7,7 @@ writing (and comparing two builds) is a separate, simple step.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from jinja2 import (
     TemplateError,
     TemplateNotFound,
     TemplateSyntaxError,
+    meta,
     select_autoescape,
 )
 
@@ -28,6 +30,7 @@ from .csl import CslFormatter
 from .errors import ContentError, ContentErrors, display_path
 from .exports import data_files
 from .feeds import feed_files
+from .memo import Memo
 from .model import Archive
 from .search import search_files
 from .views import PageView, long_date, page_views
@@ -88,17 +91,62 @@ def _template_problems(root: Path, name: str) -> Iterator[None]:
         raise ContentErrors([ContentError(where, line, "template", str(error.message or error))]) from None
 
 
-def render_site(archive: Archive, root: Path, csl: CslFormatter | None = None) -> dict[str, bytes]:
-    """Every output file of the site: relative path -> bytes."""
+def _templates_digest(templates: Path) -> str:
+    """One digest of every template's name and content."""
+    digest = hashlib.sha256()
+    for path in sorted(templates.rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(templates).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _template_variables(env: Environment, name: str) -> frozenset[str] | None:
+    """The variables a template and every template it extends, includes or imports may read;
+    None when a template is chosen at render time, so any variable may be read."""
+    seen: set[str] = set()
+    variables: set[str] = set()
+    pending = [name]
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        source = env.loader.get_source(env, current)[0] if env.loader else ""
+        tree = env.parse(source, name=current)
+        variables |= meta.find_undeclared_variables(tree)
+        for referenced in meta.find_referenced_templates(tree):
+            if referenced is None:
+                return None
+            pending.append(referenced)
+    return frozenset(variables)
+
+
+def _render_page(env: Environment, archive: Archive, view: PageView, templates_key: str, memo: Memo) -> bytes:
+    variables = memo.get("template variables", (templates_key, view.template), lambda: _template_variables(env, view.template))
+    # A page reads the whole archive only if its templates name it (the home, about and 404 pages).
+    reads_archive = variables is None or "archive" in variables
+    inputs = (templates_key, archive if reads_archive else archive.site, view)
+    template = env.get_template(view.template)
+    return memo.get("page", inputs, lambda: template.render(archive=archive, site=archive.site, page=view, **view.context).encode())
+
+
+def render_site(archive: Archive, root: Path, csl: CslFormatter | None = None, memo: Memo | None = None) -> dict[str, bytes]:
+    """Every output file of the site: relative path -> bytes.
+
+    With a memo kept from an earlier build (as `serve` keeps one), only the pages, citations,
+    feeds and downloads whose inputs changed are computed again; the result is the same.
+    """
+    memo = Memo() if memo is None else memo
+    templates = root / "templates"
     site_urls = urls.SiteUrls(archive.site.base_url)
-    env = create_environment(root / "templates", site_urls)
-    views = page_views(archive, site_urls, csl)
+    # Any template change invalidates every page: templates are few and shared by all pages.
+    templates_key = _templates_digest(templates)
+    env = memo.get("environment", (templates_key, str(templates), archive.site.base_url), lambda: create_environment(templates, site_urls))
+    views = page_views(archive, site_urls, csl, memo)
     files: dict[str, bytes] = {}
     for view in views:
         with _template_problems(root, view.template):
-            template = env.get_template(view.template)
-            html = template.render(archive=archive, site=archive.site, page=view, **view.context)
-        files[view.output] = html.encode("utf-8")
+            files[view.output] = _render_page(env, archive, view, templates_key, memo)
         if view.citation is not None:
             files.update(_citation_files(view.path, view.citation))
     files.update(search_files({view.output: files[view.output] for view in views}, archive.site.language))
@@ -108,8 +156,8 @@ def render_site(archive: Archive, root: Path, csl: CslFormatter | None = None) -
             moved = files.get(urls.citation(new.lstrip("/"), kind))
             if moved is not None:
                 files[urls.citation(old.lstrip("/"), kind)] = moved
-    files.update(feed_files(archive, site_urls.absolute))
-    files.update(data_files(archive, site_urls.absolute))
+    files.update(memo.get("feeds", archive, lambda: feed_files(archive, site_urls.absolute)))
+    files.update(memo.get("data downloads", archive, lambda: data_files(archive, site_urls.absolute)))
     files["sitemap.xml"] = _sitemap(views, site_urls)
     # Crawlers read robots.txt only at a host's root: below a path it is a template for the host's own.
     files["robots.txt"] = f"User-agent: *\nAllow: {site_urls.base_path}\nSitemap: {site_urls.absolute('sitemap.xml')}\n".encode()

@@ -15,6 +15,7 @@ from .chart import tier_chart
 from .citations import Citation, cite_statement, cite_year, prepare_citations
 from .csl import CslFormatter
 from .errors import ContentError, ContentErrors
+from .memo import Memo
 from .metadata import Metadata, page_metadata, statement_metadata, year_metadata
 from .model import Archive, ClaimDefinition, Passage, ReportYear, Statement
 
@@ -142,13 +143,17 @@ def _neighbours(items: tuple[T, ...], index: int) -> tuple[T | None, T | None]:
     return previous, following
 
 
-def _year_view(archive: Archive, index: int, site_urls: urls.SiteUrls, csl: CslFormatter) -> PageView:
+def _year_view(archive: Archive, index: int, site_urls: urls.SiteUrls, csl: CslFormatter, memo: Memo) -> PageView:
     year = archive.years[index]
     path = urls.year(year.year)
     title = f"{year.year}: Macao in the Trafficking in Persons Report"
     description = f"Macao was placed on {year.tier} in the {year.year} Trafficking in Persons Report. " + _responses_sentence(year)
     previous, following = _neighbours(archive.years, index)
-    citation = cite_year(year, site_urls.absolute(path), archive.site, csl)
+    citation = memo.get(
+        "year citation",
+        (year, site_urls.absolute(path), archive.site),
+        lambda: cite_year(year, site_urls.absolute(path), archive.site, csl),
+    )
     return PageView(
         path=path,
         template="year.html",
@@ -173,7 +178,7 @@ def _responses_sentence(year: ReportYear) -> str:
     return f"The archive records {responses} and holds the text of {held}."
 
 
-def _statement_view(archive: Archive, index: int, site_urls: urls.SiteUrls, csl: CslFormatter) -> PageView:
+def _statement_view(archive: Archive, index: int, site_urls: urls.SiteUrls, csl: CslFormatter, memo: Memo) -> PageView:
     statement = archive.statements[index]
     path = statement.url
     year = next(y for y in archive.years if y.year == statement.year)
@@ -185,7 +190,11 @@ def _statement_view(archive: Archive, index: int, site_urls: urls.SiteUrls, csl:
         description=statement.summary,
         metadata=statement_metadata(statement, archive, site_urls.absolute(path)),
         context={"statement": statement, "year": year, "previous": previous, "next": following},
-        citation=cite_statement(statement, site_urls.absolute(path), archive.site, csl),
+        citation=memo.get(
+            "statement citation",
+            (statement, site_urls.absolute(path), archive.site),
+            lambda: cite_statement(statement, site_urls.absolute(path), archive.site, csl),
+        ),
     )
 
 
@@ -204,8 +213,12 @@ def _view(
     return PageView(path=path, template=template, title=title, description=description, metadata=metadata, **options)
 
 
-def page_views(archive: Archive, site_urls: urls.SiteUrls, csl: CslFormatter | None = None) -> list[PageView]:
-    """Every HTML page of the URL contract, plus redirect pages for moved URLs."""
+def page_views(archive: Archive, site_urls: urls.SiteUrls, csl: CslFormatter | None = None, memo: Memo | None = None) -> list[PageView]:
+    """Every HTML page of the URL contract, plus redirect pages for moved URLs.
+
+    With a memo kept from an earlier build, citations whose inputs did not change are reused.
+    """
+    memo = Memo() if memo is None else memo
     absolute = site_urls.absolute
     site = archive.site
     csl = csl or CslFormatter()
@@ -227,8 +240,8 @@ def page_views(archive: Archive, site_urls: urls.SiteUrls, csl: CslFormatter | N
             context={"chart": tier_chart(archive.years)},
         )
     ]
-    views += [_year_view(archive, i, site_urls, csl) for i in range(len(archive.years))]
-    views += [_statement_view(archive, i, site_urls, csl) for i in range(len(archive.statements))]
+    views += [_year_view(archive, i, site_urls, csl, memo) for i in range(len(archive.years))]
+    views += [_statement_view(archive, i, site_urls, csl, memo) for i in range(len(archive.statements))]
     matrix_columns, matrix_rows = claim_matrix(archive)
     claims_description = "Every claim made in the responses whose text the archive holds, with the years that make it."
     views.append(

@@ -1,0 +1,81 @@
+"""Remembered build steps: an incremental rebuild equals a full build, byte for byte, and reuses what did not change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from site_builder.loader import load_archive
+from site_builder.memo import Memo, digest
+from site_builder.render import render_site
+
+STATEMENT = "statements/2024-statement-2024-06-25.md"
+
+
+def test_digest_is_stable_and_refuses_addresses() -> None:
+    assert digest(("a", 1, (2.5, None))) == digest(("a", 1, (2.5, None)))
+    assert digest(("a", 1)) != digest(("a", 2))
+    assert digest(object()) is None
+
+
+def test_memo_reuses_equal_inputs_and_forgets_unused_results() -> None:
+    memo = Memo()
+    calls: list[str] = []
+
+    def shout(word: str) -> str:
+        calls.append(word)
+        return word.upper()
+
+    memo.start_build()
+    assert memo.call(shout, "a") == "A" and memo.call(shout, "b") == "B"
+    memo.finish_build()
+    memo.start_build()
+    assert memo.call(shout, "a") == "A"
+    assert calls == ["a", "b"] and memo.reused[shout.__qualname__] == 1 and memo.computed[shout.__qualname__] == 0
+    memo.finish_build()  # "b" was not used by this build: forgotten
+    memo.start_build()
+    assert memo.call(shout, "b") == "B"
+    assert calls == ["a", "b", "b"]
+    # Inputs shown by address are never remembered: a new object could reuse the address.
+    assert memo.get("opaque", object(), lambda: 1) == 1 and memo.get("opaque", object(), lambda: 2) == 2
+
+
+def _rebuild(project: Path, memo: Memo) -> dict[str, bytes]:
+    memo.start_build()
+    files = render_site(load_archive(project), project, memo=memo)
+    memo.finish_build()
+    return files
+
+
+def _full_build(project: Path) -> dict[str, bytes]:
+    return render_site(load_archive(project), project)
+
+
+# One memo through a series of edits, as `serve` keeps it: a statement, the claim vocabulary, a template.
+EDITS = (
+    (STATEMENT, "summary: News report", "summary: An edited news report"),
+    ("data/claims.yaml", "label: Cites Law No. 6/2008", "label: Cites the Law No. 6/2008"),
+    ("templates/partials/tier.html", "{% macro badge(tier) %}<span", '{% macro badge(tier) %}<span data-edited=""'),
+)
+
+
+def test_incremental_rebuilds_equal_full_builds_and_reuse_what_did_not_change(project: Path, edit: Callable[[str, str, str], Path]) -> None:
+    memo = Memo()
+    before = _rebuild(project, memo)
+    pages = sum(1 for name in before if name.endswith(".html"))
+    assert memo.computed["page"] == pages and memo.reused["page"] == 0
+    for relative, old, new in EDITS:
+        edit(relative, old, new)
+        incremental = _rebuild(project, memo)
+        if relative == STATEMENT:
+            # Its page, its year and the neighbouring years, its claims and the pages listing everything
+            # are rendered again; not the other statements' pages nor the other claims'; one statement citation.
+            assert 0 < memo.computed["page"] < pages
+            assert memo.computed["statement citation"] == 1 and memo.reused["statement citation"] == 11
+        full = _full_build(project)
+        assert incremental.keys() == full.keys()
+        assert [name for name in full if incremental[name] != full[name]] == [], f"after editing {relative}"
+        assert incremental != before, f"editing {relative} changed nothing: the comparison would prove nothing"
+        before = incremental
+    _rebuild(project, memo)
+    assert memo.computed["page"] == 0 and memo.reused["page"] == pages, "nothing changed: everything is reused"
