@@ -91,8 +91,8 @@ def claim_matrix(archive: Archive) -> tuple[tuple[MatrixColumn, ...], tuple[Matr
 
 def short_date(value: str) -> str:
     """ "2023-06-16" -> "16 Jun"."""
-    day = date.fromisoformat(value)
-    return f"{day.day} {_MONTHS[day.month - 1][:3]}"
+    day, month, _ = long_date(value).split()
+    return f"{day} {month[:3]}"
 
 
 @dataclass(frozen=True)
