@@ -16,6 +16,7 @@ import re
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -185,7 +186,12 @@ def watch(preview: Preview, stop: threading.Event) -> None:
         paths = {Path(path) for _, path in changes}
         # An editor's temporary files come and go within one batch; name only what is left, unless all went.
         named = {path for path in paths if path.exists()} or paths
-        preview.rebuild(tuple(sorted(display_path(path, preview.root) for path in named)))
+        try:
+            preview.rebuild(tuple(sorted(display_path(path, preview.root) for path in named)))
+        except Exception:
+            # A bug must not stop the preview: report it, keep serving the last build, watch on.
+            traceback.print_exc()
+            print("The rebuild failed unexpectedly; still serving the last build.", file=sys.stderr, flush=True)
 
 
 def _content_type(name: str) -> str:
