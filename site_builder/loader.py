@@ -233,8 +233,7 @@ class _StatementReader:
         claims: list[tuple[ClaimDefinition, list[Passage]]] = []
         seen_claims: set[str] = set()
         # Without a text there is nothing to annotate; that is reported once, above.
-        annotated = expect_text
-        for index, item in enumerate(data["claims"] if annotated else []):
+        for index, item in enumerate(data["claims"] if expect_text else []):
             claim = ClaimDefinition(item["id"], item["id"], "") if self.vocabulary is None else self.vocabulary.get(item["id"])
             if claim is None:
                 problem(("claims", index, "id"), f"claims[{index}].id", f"unknown claim id {item['id']!r}; define it in data/claims.yaml")
@@ -252,7 +251,7 @@ class _StatementReader:
                 highlights.append(Highlight(text, anchor, "claim", f"Claim: {claim.label}", f"claims[{index}].passages[{number}]"))
             claims.append((claim, passages))
         quotes: list[ReportQuote] = []
-        for index, item in enumerate(data.get("report_quotes", []) if annotated else []):
+        for index, item in enumerate(data.get("report_quotes", []) if expect_text else []):
             passage = Passage(item["passage"], f"{slug}-report-{index + 1}")
             quotes.append(ReportQuote(passage, item.get("note")))
             highlights.append(
@@ -346,36 +345,42 @@ def _check_same_response(statements: list[tuple[Statement, LineMap]], errors: li
     contributor adding the text of a registered response as a new file: that file is the one
     reported, and the message says where the text belongs instead.
     """
-    seen: list[tuple[Statement, LineMap]] = []
+    # Earlier files by report year and date of issue, and by every address of a text they name,
+    # so each file is compared with its few candidates rather than with every other file.
+    by_date: dict[tuple[int, str], tuple[Statement, LineMap]] = {}
+    by_address: dict[str, tuple[Statement, LineMap]] = {}
     for statement, lines in statements:
-        for other, other_lines in seen:
-            if other.url == statement.url or other.id == statement.id:
-                continue  # already reported as a duplicate slug or id
-            reason = _same_response(statement, other)
-            if reason is None:
-                continue
-            # Report the file that brings a text, not the registration it duplicates.
-            if other.has_text and not statement.has_text:
-                (statement, lines), (other, other_lines) = (other, other_lines), (statement, lines)
-                reason = _same_response(statement, other)
-                assert reason is not None
-            field, what = reason
-            advice = (
-                f"paste the text into {other.path} (keeping its id and slug, so its address and feed id stay) and delete this file"
-                if statement.has_text and not other.has_text
-                else "describe each response in one file only"
+        addresses = _addresses(statement)
+        candidates = [by_date.get((statement.year, statement.issued))] if statement.issued else []
+        candidates += [by_address.get(url) for url in addresses]
+        # A file with the same slug or id is already reported as a duplicate.
+        found = next((c for c in candidates if c is not None and statement.url != c[0].url and statement.id != c[0].id), None)
+        if found is None:
+            if statement.issued:
+                by_date.setdefault((statement.year, statement.issued), (statement, lines))
+            for url in addresses:
+                by_address.setdefault(url, (statement, lines))
+            continue
+        other, other_lines = found
+        # Report the file that brings a text, not the registration it duplicates.
+        if other.has_text and not statement.has_text:
+            (statement, lines), (other, other_lines) = (other, other_lines), (statement, lines)
+        reason = _same_response(statement, other)
+        assert reason is not None, "a candidate shares a date or an address"
+        field, what = reason
+        advice = (
+            f"paste the text into {other.path} (keeping its id and slug, so its address and feed id stay) and delete this file"
+            if statement.has_text and not other.has_text
+            else "describe each response in one file only"
+        )
+        errors.append(
+            ContentError(
+                statement.path,
+                lines.line_of(_parse_field(field)),
+                field,
+                f"same response as {other.path} (/{other.url}): {what} is already registered there; {advice}",
             )
-            errors.append(
-                ContentError(
-                    statement.path,
-                    lines.line_of(_parse_field(field)),
-                    field,
-                    f"same response as {other.path} (/{other.url}): {what} is already registered there; {advice}",
-                )
-            )
-            break
-        else:
-            seen.append((statement, lines))
+        )
 
 
 def _same_response(statement: Statement, other: Statement) -> tuple[str, str] | None:

@@ -29,7 +29,9 @@ def digest(inputs: object) -> str | None:
 class Memo:
     """Results by (kind, digest of inputs); counts what each rebuild computed and reused."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, remember: bool = True) -> None:
+        # A one-shot build has nothing to reuse: it computes without digesting any inputs.
+        self._remember = remember
         self._kept: dict[tuple[str, str], Any] = {}
         self._used: set[tuple[str, str]] = set()
         self.computed: Counter[str] = Counter()
@@ -37,7 +39,7 @@ class Memo:
 
     def get(self, kind: str, inputs: object, compute: Callable[[], T]) -> T:
         """The result of `compute()`, which must depend on nothing but `inputs`."""
-        key = digest(inputs)
+        key = digest(inputs) if self._remember else None
         if key is None:
             self.computed[kind] += 1
             return compute()

@@ -136,7 +136,7 @@ def render_site(archive: Archive, root: Path, csl: CslFormatter | None = None, m
     With a memo kept from an earlier build (as `serve` keeps one), only the pages, citations,
     feeds and downloads whose inputs changed are computed again; the result is the same.
     """
-    memo = Memo() if memo is None else memo
+    memo = Memo(remember=False) if memo is None else memo
     templates = root / "templates"
     site_urls = urls.SiteUrls(archive.site.base_url)
     # Any template change invalidates every page: templates are few and shared by all pages.

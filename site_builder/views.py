@@ -218,7 +218,7 @@ def page_views(archive: Archive, site_urls: urls.SiteUrls, csl: CslFormatter | N
 
     With a memo kept from an earlier build, citations whose inputs did not change are reused.
     """
-    memo = Memo() if memo is None else memo
+    memo = Memo(remember=False) if memo is None else memo
     absolute = site_urls.absolute
     site = archive.site
     csl = csl or CslFormatter()
