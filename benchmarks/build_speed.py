@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ("statements", "data", "schema", "templates", "static")
 TEMPLATE_STATEMENT = "statements/2024-statement-2024-06-25.md"
-CLAIMS = ("law-6-2008", "concern-committee", "judicial-oversight", "victim-protection", "low-incidence", "international-cooperation")
+CLAIMS = ("law-6-2008", "concern-committee", "judicial-cooperation", "victim-protection", "cases-low-or-zero", "international-cooperation")
 PROSE = (
     "the government of the region reaffirmed its commitment to combat trafficking in persons through law enforcement "
     "prevention protection of victims and cooperation with neighbouring jurisdictions while noting that the annual "
@@ -124,6 +124,9 @@ def project_site(target: Path, statements: list[Statement]) -> Path:
         text = front.replace("{claims}", claims)
         text = re.sub(r"^id: .*$", f"id: urn:uuid:{uuid.UUID(int=s.year * 100 + s.number)}", text, count=1, flags=re.M)
         text = text.replace("year: 2024", f"year: {s.year}").replace("slug: statement-2024-06-25", f"slug: {s.slug}")
+        text = re.sub(r'"2024-(\d\d-\d\d)"', rf'"{s.year}-\1"', text)  # dates follow the report year they answer
+        text = re.sub(r'(url: "https://[^"]+)"', rf'\1?bench={s.slug}"', text)  # one response per text address
+        text = re.sub(r'^issued: .*$', f'issued: "{s.year}-06-{s.number + 1:02d}"', text, count=1, flags=re.M)
         (target / "statements" / f"{s.year}-{s.slug}.md").write_text(text + "\n---\n\n" + s.body, encoding="utf-8")
     return target
 

@@ -37,6 +37,10 @@ class Memo:
         self.computed: Counter[str] = Counter()
         self.reused: Counter[str] = Counter()
 
+    @property
+    def remembers(self) -> bool:
+        return self._remember
+
     def get(self, kind: str, inputs: object, compute: Callable[[], T]) -> T:
         """The result of `compute()`, which must depend on nothing but `inputs`."""
         key = digest(inputs) if self._remember else None

@@ -122,12 +122,17 @@ def _template_variables(env: Environment, name: str) -> frozenset[str] | None:
 
 
 def _render_page(env: Environment, archive: Archive, view: PageView, templates_key: str, memo: Memo) -> bytes:
+    template = env.get_template(view.template)
+
+    def render() -> bytes:
+        return template.render(archive=archive, site=archive.site, page=view, **view.context).encode()
+
+    if not memo.remembers:
+        return render()  # the inputs below exist only to key results that a one-shot build discards
     variables = memo.get("template variables", (templates_key, view.template), lambda: _template_variables(env, view.template))
     # A page reads the whole archive only if its templates name it (the home, about and 404 pages).
     reads_archive = variables is None or "archive" in variables
-    inputs = (templates_key, archive if reads_archive else archive.site, view)
-    template = env.get_template(view.template)
-    return memo.get("page", inputs, lambda: template.render(archive=archive, site=archive.site, page=view, **view.context).encode())
+    return memo.get("page", (templates_key, archive if reads_archive else archive.site, view), render)
 
 
 def render_site(archive: Archive, root: Path, csl: CslFormatter | None = None, memo: Memo | None = None) -> dict[str, bytes]:
