@@ -1,18 +1,19 @@
 """The search index: Pagefind run on the rendered pages, before anything is written.
 
 Pagefind indexes what the templates mark with `data-pagefind-body` (statement, claim and year
-pages) and returns its bundle in memory, so the index joins the other output files and is
-swapped in atomically with them: a failed indexing leaves the previous site untouched.
+pages). It runs as a command on a temporary copy of those pages and its bundle is read back,
+so the index joins the other output files and is swapped in atomically with them: a failed
+indexing leaves the previous site untouched.
 """
 
 from __future__ import annotations
 
-import asyncio
+import os
+import subprocess
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from pagefind.service import PagefindService
+from pagefind.service import get_executable
 
 from . import urls
 from .errors import ContentError, ContentErrors
@@ -26,46 +27,53 @@ _UNUSED_BUNDLE_FILES = (
     "pagefind-highlight.",
     "wasm.unknown.",
 )
+_MARK = b" data-pagefind-body"
 
 
 def _indexing_problem(message: str) -> ContentErrors:
     return ContentErrors([ContentError("templates", 1, "search index", message)])
 
 
-async def _index(pages: Path, language: str) -> list[tuple[str, bytes]]:
-    async with PagefindService() as service:
-        index = await service.create_index({"force_language": language})
-        # One request for the whole folder: the service answers each request after a pause,
-        # so adding pages one by one would cost a tenth of a second per page.
-        await index.add_directory(str(pages))
-        files = await index.get_files()
-        await index.delete_index()
-    return [(file["path"], file["content"]) for file in files]
+def _run_pagefind(site: Path, bundle: Path, language: str) -> None:
+    # The command rather than Pagefind's Python service: the service reads each answer through
+    # a 2 MiB buffer and waits for ever once the bundle outgrows it (about 1,000 statements).
+    executable = get_executable()
+    if executable is None:
+        raise _indexing_problem("Pagefind failed: the pagefind executable is not installed")
+    command = [str(executable), "--site", str(site), "--output-path", str(bundle), "--force-language", language, "--silent"]
+    # Run in an empty folder with Pagefind's own settings removed from the environment, so that
+    # no pagefind.yml or PAGEFIND_* variable on the machine changes the index.
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("PAGEFIND_")}
+    try:
+        done = subprocess.run(command, cwd=site.parent, env=environment, capture_output=True, text=True, check=False)
+    except OSError as error:
+        raise _indexing_problem(f"Pagefind failed: {error}") from None
+    if done.returncode != 0:
+        output = " ".join((done.stderr + done.stdout).split()) or f"exit status {done.returncode}"
+        raise _indexing_problem(f"Pagefind failed: {output}")
 
 
 def search_files(pages: dict[str, bytes], language: str) -> dict[str, bytes]:
     """Pagefind's bundle for the given HTML pages (output path -> bytes), as output files
     below the search bundle's folder."""
-    if not any(b" data-pagefind-body" in content for content in pages.values()):
+    marked = {name: content for name, content in pages.items() if _MARK in content}
+    if not marked:
         # Pagefind would then index every page whole, menus and repeated texts included.
         raise _indexing_problem("no page is marked with data-pagefind-body")
     with tempfile.TemporaryDirectory(prefix="search-index-") as folder:
         # Pagefind derives each result's URL from the page's place in this folder, so the
         # URLs are root-relative ("/2024/statement-2024-06-25/"); the search page prefixes the
-        # site's base path when it shows them.
-        for name, content in sorted(pages.items()):
-            target = Path(folder, name)
+        # site's base path when it shows them. Unmarked pages are left out: once any page is
+        # marked, Pagefind indexes marked pages only.
+        site, bundle = Path(folder, "site"), Path(folder, "bundle")
+        for name, content in marked.items():
+            target = site / name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content)
-        try:
-            # In a thread of its own: the caller may already run an event loop (a test
-            # driving a browser, say), and asyncio.run refuses to nest in one.
-            with ThreadPoolExecutor(max_workers=1) as runner:
-                bundle = runner.submit(asyncio.run, _index(Path(folder), language)).result()
-        except Exception as error:  # the Pagefind service reports its failures as plain exceptions
-            raise _indexing_problem(f"Pagefind failed: {error}") from None
+        _run_pagefind(site, bundle, language)
+        files = {path.relative_to(bundle).as_posix(): path.read_bytes() for path in bundle.rglob("*") if path.is_file()}
     return {
         urls.SEARCH_BUNDLE + path: content
-        for path, content in sorted(bundle)
+        for path, content in sorted(files.items())
         if not path.startswith(_UNUSED_BUNDLE_FILES) and not path.startswith("playground/")
     }
