@@ -126,7 +126,7 @@ def project_site(target: Path, statements: list[Statement]) -> Path:
         text = text.replace("year: 2024", f"year: {s.year}").replace("slug: statement-2024-06-25", f"slug: {s.slug}")
         text = re.sub(r'"2024-(\d\d-\d\d)"', rf'"{s.year}-\1"', text)  # dates follow the report year they answer
         text = re.sub(r'(url: "https://[^"]+)"', rf'\1?bench={s.slug}"', text)  # one response per text address
-        text = re.sub(r'^issued: .*$', f'issued: "{s.year}-06-{s.number + 1:02d}"', text, count=1, flags=re.M)
+        text = re.sub(r"^issued: .*$", f'issued: "{s.year}-06-{s.number + 1:02d}"', text, count=1, flags=re.M)
         (target / "statements" / f"{s.year}-{s.slug}.md").write_text(text + "\n---\n\n" + s.body, encoding="utf-8")
     return target
 

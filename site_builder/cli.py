@@ -8,11 +8,13 @@ import time
 import uuid
 from pathlib import Path
 
+from .build_cache import BuildCache
 from .citation_cache import CitationCache
 from .csl import CslFormatter, available_cores
 from .errors import ContentErrors
 from .loader import load_archive
 from .lock import LOCK_FILE, broken_promises, published_entries, read_lock, write_lock
+from .memo import Memo
 from .render import render_site
 from .serve import serve
 from .writer import write_site
@@ -29,15 +31,21 @@ def _report(errors: ContentErrors) -> int:
 
 
 def build(root: Path, out: Path, base_url: str | None, cache: Path | None = None) -> int:
-    """Build into `out`; formatted citations are kept in `cache` between builds (None: not kept)."""
+    """Build into `out`. Formatted citations and the results of every other pure step are kept
+    in `cache` between builds (None: nothing is kept), so a rebuild only does what changed."""
     started = time.perf_counter()
+    workers = available_cores()
+    results = BuildCache(cache / "results") if cache is not None else None
+    memo = Memo(remember=False, store=results)
     try:
-        archive = load_archive(root, base_url=base_url)
-        csl = CslFormatter(CitationCache(cache) if cache is not None else None, workers=available_cores())
-        files = render_site(archive, root, csl)
+        archive = load_archive(root, base_url=base_url, memo=memo, workers=workers)
+        csl = CslFormatter(CitationCache(cache / "citations") if cache is not None else None, workers=workers)
+        files = render_site(archive, root, csl, memo)
     except ContentErrors as errors:
         return _report(errors)
     write_site(files, out)
+    if results is not None:
+        results.sweep()
     pages = sum(1 for name in files if name.endswith(".html"))
     print(f"Built {pages} pages ({len(files)} files) into {out} in {time.perf_counter() - started:.2f} s")
     return 0
@@ -142,8 +150,10 @@ def main(argv: list[str] | None = None) -> int:
     for command in (parser, build_cmd):
         command.add_argument("--out", type=Path, default=None, help="output folder (default: _site)")
         command.add_argument("--base-url", default=None, help="absolute URL the site is published at")
-        command.add_argument("--cache", type=Path, default=None, help="formatted-citation cache folder (default: .cache/citations)")
-        command.add_argument("--no-cache", action="store_true", help="format every citation afresh and keep none")
+        command.add_argument(
+            "--cache", type=Path, default=None, help="folder of the build cache: formatted citations and other results (default: .cache)"
+        )
+        command.add_argument("--no-cache", action="store_true", help="compute everything afresh and keep nothing")
     commands.add_parser("check", help="validate the content and report every problem")
     commands.add_parser("lock", help="record newly published URLs and feed ids in data/published.lock")
     serve_cmd = commands.add_parser("serve", help="preview on localhost, rebuilding and reloading on every change")
@@ -165,5 +175,5 @@ def main(argv: list[str] | None = None) -> int:
         return serve(root, args.port)
     if args.command == "new":
         return new(root, args.year, args.slug, args.another)
-    cache = None if args.no_cache else (args.cache or root / ".cache" / "citations")
+    cache = None if args.no_cache else (args.cache or root / ".cache")
     return build(root, out, args.base_url, cache)

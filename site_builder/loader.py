@@ -6,6 +6,7 @@ contributor every one of them at once.
 
 from __future__ import annotations
 
+import multiprocessing
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from . import schema
 from .errors import ContentError, ContentErrors, display_path
 from .front_matter import Document, LineMap, decode, parse_yaml, split_document
 from .markdown import Highlight, create_parser, render_body, render_note
+from .memo import Memo
 from .model import (
     Archive,
     ClaimDefinition,
@@ -153,15 +155,17 @@ class _StatementReader:
         self.vocabulary = vocabulary
         self.base_path = base_path
 
-    def read(self, path: Path, errors: list[ContentError]) -> tuple[Statement, LineMap] | None:
+    def context(self) -> tuple[object, ...]:
+        """Everything besides a file's own bytes that its reading depends on."""
+        schema_bytes = self.project.schema("statement.schema.json").read_bytes()
+        return (self.history, self.vocabulary, self.base_path, schema_bytes)
+
+    def read(self, path: Path, data: bytes, errors: list[ContentError]) -> tuple[Statement, LineMap] | None:
         shown = self.project.shown(path)
         try:
-            document = split_document(decode(path.read_bytes(), shown), shown)
+            document = split_document(decode(data, shown), shown)
         except ContentError as error:
             errors.append(error)
-            return None
-        except OSError as error:
-            errors.append(_unreadable(shown, error))
             return None
         found = schema.validate(document.data, self.project.schema("statement.schema.json"), shown, document.lines)
         if found:
@@ -412,8 +416,83 @@ def _site_config(project: Project, base_url: str | None, errors: list[ContentErr
     return SiteConfig(**data)
 
 
-def load_archive(root: Path, *, base_url: str | None = None) -> Archive:
-    """Read and validate everything under `root`; raise ContentErrors listing every problem."""
+# Below this many statements to read, starting worker processes costs more than it saves.
+PARALLEL_FROM = 32
+_Read = tuple[tuple[Statement, LineMap] | None, list[ContentError]]
+
+
+def _read_statements(
+    reader: _StatementReader, paths: list[Path], errors: list[ContentError], memo: Memo, workers: int
+) -> list[tuple[Statement, LineMap]]:
+    """Every statement that reads without problems, in path order; problems go to `errors`.
+
+    A file read before with the same bytes and context comes from the memo; the rest are read
+    across `workers` processes when there are enough of them. Problems are never remembered,
+    so each is reported again until it is fixed.
+    """
+    context = reader.context()
+    results: list[_Read | None] = []
+    keys: list[str | None] = []
+    pending: list[tuple[int, Path, bytes, str | None]] = []
+    for path in paths:
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            results.append((None, [_unreadable(reader.project.shown(path), error)]))
+            keys.append(None)
+            continue
+        key = memo.key((reader.project.shown(path), data, context))
+        keys.append(key)
+        remembered = memo.recall("statement", key, durable=True)
+        results.append((remembered, []) if remembered is not None else None)
+        if remembered is None:
+            pending.append((len(results) - 1, path, data, key))
+    jobs = [(path, data) for _, path, data, _ in pending]
+    if workers > 1 and len(jobs) >= PARALLEL_FROM:
+        chunk = -(-len(jobs) // (workers * 4))
+        with multiprocessing.get_context("fork").Pool(workers, initializer=_adopt_reader, initargs=(reader,)) as pool:
+            fresh = pool.map(_read_in_worker, jobs, chunksize=chunk)
+    else:
+        fresh = [_read_one(reader, path, data) for path, data in jobs]
+    for (index, _, _, key), (found, problems) in zip(pending, fresh, strict=True):
+        results[index] = (found, problems)
+        if found is not None and not problems:
+            memo.keep("statement", key, found, durable=True)
+    for (found, _), key in zip(results, keys, strict=True):  # type: ignore[misc]
+        if found is not None:
+            memo.register(found[0], key)  # a statement is a pure function of its file's bytes and context
+    read: list[tuple[Statement, LineMap]] = []
+    for result in results:
+        assert result is not None
+        found, problems = result
+        errors.extend(problems)
+        if found is not None:
+            read.append(found)
+    return read
+
+
+def _read_one(reader: _StatementReader, path: Path, data: bytes) -> _Read:
+    problems: list[ContentError] = []
+    return reader.read(path, data, problems), problems
+
+
+_WORKER_READER: list[_StatementReader] = []  # set once in each worker process, by its initializer
+
+
+def _adopt_reader(reader: _StatementReader) -> None:
+    _WORKER_READER.append(reader)
+
+
+def _read_in_worker(job: tuple[Path, bytes]) -> _Read:
+    return _read_one(_WORKER_READER[0], *job)
+
+
+def load_archive(root: Path, *, base_url: str | None = None, memo: Memo | None = None, workers: int = 1) -> Archive:
+    """Read and validate everything under `root`; raise ContentErrors listing every problem.
+
+    With a memo, statements read before with the same bytes and context are not read again;
+    with several workers, the others are read in parallel.
+    """
     project = Project(root)
     errors: list[ContentError] = []
     site = _site_config(project, base_url, errors)
@@ -424,14 +503,10 @@ def load_archive(root: Path, *, base_url: str | None = None) -> Archive:
 
     base_path = SiteUrls(site.base_url).base_path if site is not None else "/"
     reader = _StatementReader(project, create_parser(), history, vocabulary, base_path)
-    read: list[tuple[Statement, LineMap]] = []
     paths = sorted(project.statements.glob("*.md")) if project.statements.is_dir() else []
     if not paths:
         errors.append(ContentError(project.shown(project.statements), 1, "statements", "no statement files found"))
-    for path in paths:
-        found = reader.read(path, errors)
-        if found is not None:
-            read.append(found)
+    read = _read_statements(reader, paths, errors, memo or Memo(remember=False), workers)
     _check_unique(read, errors)
     _check_same_response(read, errors)
     if errors or site is None or history is None or vocabulary is None or corrections is None or redirects is None:

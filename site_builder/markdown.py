@@ -99,27 +99,47 @@ class RenderedBody:
 class _Paragraph:
     inline: Token
     text: str
-    # For each character of `text`: (index of the child token, offset in its content).
-    positions: tuple[tuple[int, int], ...]
+
+    def positions(self) -> tuple[tuple[int, int], ...]:
+        """For each character of `text`: (index of the child token, offset in its content)."""
+        chars: list[str] = []
+        positions: list[tuple[int, int]] = []
+        for index, child in enumerate(self.inline.children or []):
+            if child.type == "text":
+                for offset, char in enumerate(child.content):
+                    if char.isspace():
+                        if chars and chars[-1] != " ":
+                            chars.append(" ")
+                            positions.append((index, offset))
+                    else:
+                        chars.append(char)
+                        positions.append((index, offset))
+            elif child.type in ("softbreak", "hardbreak") and chars and chars[-1] != " ":
+                chars.append(" ")
+                positions.append((index, 0))
+        assert "".join(chars) == self.text
+        return tuple(positions)
+
+
+_WHITESPACE = re.compile(r"\s+")
 
 
 def _paragraph_text(inline: Token) -> _Paragraph:
-    chars: list[str] = []
-    positions: list[tuple[int, int]] = []
-    for index, child in enumerate(inline.children or []):
+    """The paragraph's visible text, each run of white space (line breaks included) shown as
+    one space and none at the start; the same text `_Paragraph.positions` maps character by
+    character, which only paragraphs holding a passage need."""
+    text = ""
+    for child in inline.children or []:
         if child.type == "text":
-            for offset, char in enumerate(child.content):
-                if char.isspace():
-                    if chars and chars[-1] != " ":
-                        chars.append(" ")
-                        positions.append((index, offset))
-                else:
-                    chars.append(char)
-                    positions.append((index, offset))
-        elif child.type in ("softbreak", "hardbreak") and chars and chars[-1] != " ":
-            chars.append(" ")
-            positions.append((index, 0))
-    return _Paragraph(inline, "".join(chars), tuple(positions))
+            piece = _WHITESPACE.sub(" ", child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            piece = " "
+        else:
+            continue
+        if piece.startswith(" ") and (not text or text.endswith(" ")):
+            piece = piece[1:]
+        text += piece
+    return _Paragraph(inline, text)
 
 
 def _find_all(haystack: str, needle: str) -> list[int]:
@@ -136,12 +156,13 @@ def _split_children(paragraph: _Paragraph, spans: list[tuple[int, int, Highlight
     Spans start and end on visible characters, so every cut falls inside a text token.
     """
     cuts: dict[int, list[tuple[int, int, Token]]] = {}
+    positions = paragraph.positions()
     for start, end, highlight in spans:
         open_token = Token("highlight_open", "mark", 1)
         open_token.attrs = {"id": highlight.anchor, "class": highlight.css_class, "title": highlight.title}
-        first_child, first_offset = paragraph.positions[start]
+        first_child, first_offset = positions[start]
         cuts.setdefault(first_child, []).append((first_offset, 1, open_token))
-        last_child, last_offset = paragraph.positions[end - 1]
+        last_child, last_offset = positions[end - 1]
         cuts.setdefault(last_child, []).append((last_offset + 1, 0, Token("highlight_close", "mark", -1)))
     rebuilt: list[Token] = []
     for index, child in enumerate(paragraph.inline.children or []):

@@ -1,39 +1,111 @@
 """Remember the results of pure build steps by a digest of their inputs, across rebuilds.
 
-`serve` keeps one Memo for its whole life, so an edit re-renders only the pages and citations
-whose inputs changed. The inputs are the model's frozen dataclasses, whose repr is
-deterministic and shows every field; an input whose repr names a memory address instead of
-its content is never remembered, because a new object could reuse the address.
+`serve` keeps one Memo for its whole life, and `build` gives its Memo an on-disk store, so an
+edit re-renders only the pages and citations whose inputs changed. The inputs are the model's
+frozen dataclasses. Their digest covers every field, recursively, and is computed once per
+object per build, so a statement shared by a hundred views is digested once. An input that
+shows a memory address instead of its content is never remembered, because a new object could
+reuse the address.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
 from collections import Counter
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
 
 _ADDRESS = " at 0x"
 
 
-def digest(inputs: object) -> str | None:
-    """A stable digest of the inputs, or None when their repr does not show their content."""
-    shown = repr(inputs)
-    if _ADDRESS in shown:
+class Store(Protocol):
+    """Where results outlive the process (see build_cache.py)."""
+
+    def get(self, kind: str, key: str) -> Any | None: ...
+
+    def put(self, kind: str, key: str, value: object) -> None: ...
+
+
+class _Opaque(Exception):
+    """The inputs hold something whose repr is not its content."""
+
+
+class Fingerprints:
+    """Digests of inputs; each dataclass instance is digested once (by identity) while it lives here."""
+
+    def __init__(self) -> None:
+        # id -> (digest, the object itself): holding the object keeps its id from being reused.
+        self._known: dict[int, tuple[str, object]] = {}
+
+    def of(self, inputs: object) -> str | None:
+        try:
+            return hashlib.sha256(self._shown(inputs).encode("utf-8")).hexdigest()
+        except _Opaque:
+            return None
+
+    def register(self, value: object, digest: str) -> None:
+        """Take `digest` as the digest of `value`: for an object known to be a pure function of
+        inputs already digested (a statement read from a file's bytes and context)."""
+        self._known[id(value)] = (type(value).__qualname__ + "#" + digest, value)
+
+    def _shown(self, value: Any) -> str:
+        kind = type(value)
+        if kind in _SHOWN_BY_REPR:
+            return repr(value)
+        names = _field_names(kind)  # type: ignore[arg-type]  # every type is hashable
+        if names is not None:
+            known = self._known.get(id(value))
+            if known is not None:
+                return known[0]
+            fields = ",".join([self._shown(getattr(value, name)) for name in names])
+            shown = kind.__qualname__ + "#" + hashlib.sha256(fields.encode("utf-8")).hexdigest()
+            self._known[id(value)] = (shown, value)
+            return shown
+        if kind is tuple or kind is list:
+            if all(type(item) in _SHOWN_BY_REPR for item in value):
+                return repr(value)
+            return ("(" if kind is tuple else "[") + ",".join([self._shown(item) for item in value]) + ")"
+        if kind is dict:
+            return "{" + ",".join(sorted([self._shown(k) + ":" + self._shown(v) for k, v in value.items()])) + "}"
+        if kind is frozenset or kind is set:
+            return kind.__name__ + "{" + ",".join(sorted([self._shown(item) for item in value])) + "}"
+        shown = repr(value)  # dates, enums, str subclasses such as Markup (their repr shows the type)
+        if _ADDRESS in shown:
+            raise _Opaque
+        return shown
+
+
+# Types whose repr is their whole content.
+_SHOWN_BY_REPR = frozenset({str, int, float, bool, type(None), bytes})
+
+
+@functools.cache
+def _field_names(kind: Any) -> tuple[str, ...] | None:
+    """The fields of a dataclass type, None for any other type."""
+    if not dataclasses.is_dataclass(kind):
         return None
-    return hashlib.sha256(shown.encode("utf-8")).hexdigest()
+    return tuple(field.name for field in dataclasses.fields(kind))
+
+
+def digest(inputs: object) -> str | None:
+    """A stable digest of the inputs, or None when they do not show their content."""
+    return Fingerprints().of(inputs)
 
 
 class Memo:
     """Results by (kind, digest of inputs); counts what each rebuild computed and reused."""
 
-    def __init__(self, *, remember: bool = True) -> None:
-        # A one-shot build has nothing to reuse: it computes without digesting any inputs.
-        self._remember = remember
+    def __init__(self, *, remember: bool = True, store: Store | None = None) -> None:
+        # A one-shot build without a store has nothing to reuse: it computes without digesting any inputs.
+        self._remember = remember or store is not None
+        self._store = store
         self._kept: dict[tuple[str, str], Any] = {}
         self._used: set[tuple[str, str]] = set()
+        self._fingerprints = Fingerprints()
         self.computed: Counter[str] = Counter()
         self.reused: Counter[str] = Counter()
 
@@ -41,21 +113,57 @@ class Memo:
     def remembers(self) -> bool:
         return self._remember
 
-    def get(self, kind: str, inputs: object, compute: Callable[[], T]) -> T:
-        """The result of `compute()`, which must depend on nothing but `inputs`."""
-        key = digest(inputs) if self._remember else None
+    def register(self, value: object, digest: str | None) -> None:
+        """See Fingerprints.register (a None digest registers nothing)."""
+        if digest is not None and self._remember:
+            self._fingerprints.register(value, digest)
+
+    def key(self, inputs: object) -> str | None:
+        """The digest a result of `inputs` is remembered under (None: not remembered)."""
+        return self._fingerprints.of(inputs) if self._remember else None
+
+    def get(self, kind: str, inputs: object, compute: Callable[[], T], *, durable: bool = False) -> T:
+        """The result of `compute()`, which must depend on nothing but `inputs`.
+
+        A durable result is also kept in the memo's store, to outlive the process: worth it
+        for results that are many and small (pages, citations), not for whole-archive ones
+        that any edit changes (feeds, data downloads) or for unpicklable ones.
+        """
+        key = self.key(inputs)
         if key is None:
             self.computed[kind] += 1
             return compute()
+        remembered = self.recall(kind, key, durable=durable)
+        if remembered is not None:
+            return remembered  # type: ignore[no-any-return]
+        result = compute()
+        self.keep(kind, key, result, durable=durable)
+        return result
+
+    def recall(self, kind: str, key: str | None, *, durable: bool = False) -> Any | None:
+        """A result remembered under `key`, from memory or the store; None if there is none."""
+        if key is None:
+            return None
         entry = (kind, key)
         self._used.add(entry)
         if entry in self._kept:
             self.reused[kind] += 1
-            return self._kept[entry]  # type: ignore[no-any-return]
+            return self._kept[entry]
+        stored = self._store.get(kind, key) if durable and self._store is not None else None
+        if stored is not None:
+            self.reused[kind] += 1
+            self._kept[entry] = stored
+        return stored
+
+    def keep(self, kind: str, key: str | None, result: object, *, durable: bool = False) -> None:
+        """Remember a result computed for `key` (a None key remembers nothing)."""
         self.computed[kind] += 1
-        result = compute()
-        self._kept[entry] = result
-        return result
+        if key is None:
+            return
+        self._used.add((kind, key))
+        self._kept[(kind, key)] = result
+        if durable and self._store is not None:
+            self._store.put(kind, key, result)
 
     def call(self, function: Callable[..., T], *args: object) -> T:
         """`function(*args)`, remembered under the function's name."""
@@ -64,9 +172,11 @@ class Memo:
     def start_build(self) -> None:
         """Reset the counts and start recording which results this build uses."""
         self._used = set()
+        self._fingerprints = Fingerprints()  # objects of the last build may be gone, and their ids reused
         self.computed.clear()
         self.reused.clear()
 
     def finish_build(self) -> None:
         """After a complete build: forget the results it did not use, so memory stays bounded."""
         self._kept = {entry: value for entry, value in self._kept.items() if entry in self._used}
+        self._fingerprints = Fingerprints()

@@ -132,7 +132,7 @@ def _render_page(env: Environment, archive: Archive, view: PageView, templates_k
     variables = memo.get("template variables", (templates_key, view.template), lambda: _template_variables(env, view.template))
     # A page reads the whole archive only if its templates name it (the home, about and 404 pages).
     reads_archive = variables is None or "archive" in variables
-    return memo.get("page", (templates_key, archive if reads_archive else archive.site, view), render)
+    return memo.get("page", (templates_key, archive if reads_archive else archive.site, view), render, durable=True)
 
 
 def render_site(archive: Archive, root: Path, csl: CslFormatter | None = None, memo: Memo | None = None) -> dict[str, bytes]:
@@ -147,8 +147,11 @@ def render_site(archive: Archive, root: Path, csl: CslFormatter | None = None, m
     # Any template change invalidates every page: templates are few and shared by all pages.
     templates_key = _templates_digest(templates)
     env = memo.get("environment", (templates_key, str(templates), archive.site.base_url), lambda: create_environment(templates, site_urls))
-    views = page_views(archive, site_urls, csl, memo)
     files: dict[str, bytes] = {}
+    # The whole-archive outputs first: their working memory then adds to little else (peak RSS).
+    files.update(memo.get("feeds", archive, lambda: feed_files(archive, site_urls.absolute)))
+    files.update(memo.get("data downloads", archive, lambda: data_files(archive, site_urls.absolute)))
+    views = page_views(archive, site_urls, csl, memo)
     for view in views:
         with _template_problems(root, view.template):
             files[view.output] = _render_page(env, archive, view, templates_key, memo)
@@ -161,8 +164,6 @@ def render_site(archive: Archive, root: Path, csl: CslFormatter | None = None, m
             moved = files.get(urls.citation(new.lstrip("/"), kind))
             if moved is not None:
                 files[urls.citation(old.lstrip("/"), kind)] = moved
-    files.update(memo.get("feeds", archive, lambda: feed_files(archive, site_urls.absolute)))
-    files.update(memo.get("data downloads", archive, lambda: data_files(archive, site_urls.absolute)))
     files["sitemap.xml"] = _sitemap(views, site_urls)
     # Crawlers read robots.txt only at a host's root: below a path it is a template for the host's own.
     files["robots.txt"] = f"User-agent: *\nAllow: {site_urls.base_path}\nSitemap: {site_urls.absolute('sitemap.xml')}\n".encode()

@@ -143,17 +143,12 @@ def _neighbours(items: tuple[T, ...], index: int) -> tuple[T | None, T | None]:
     return previous, following
 
 
-def _year_view(archive: Archive, index: int, site_urls: urls.SiteUrls, csl: CslFormatter, memo: Memo) -> PageView:
+def _year_view(archive: Archive, index: int, site_urls: urls.SiteUrls, citation: Citation) -> PageView:
     year = archive.years[index]
     path = urls.year(year.year)
     title = f"{year.year}: Macao in the Trafficking in Persons Report"
     description = f"Macao was placed on {year.tier} in the {year.year} Trafficking in Persons Report. " + _responses_sentence(year)
     previous, following = _neighbours(archive.years, index)
-    citation = memo.get(
-        "year citation",
-        (year, site_urls.absolute(path), archive.site),
-        lambda: cite_year(year, site_urls.absolute(path), archive.site, csl),
-    )
     return PageView(
         path=path,
         template="year.html",
@@ -178,7 +173,7 @@ def _responses_sentence(year: ReportYear) -> str:
     return f"The archive records {responses} and holds the text of {held}."
 
 
-def _statement_view(archive: Archive, index: int, site_urls: urls.SiteUrls, csl: CslFormatter, memo: Memo) -> PageView:
+def _statement_view(archive: Archive, index: int, site_urls: urls.SiteUrls, citation: Citation) -> PageView:
     statement = archive.statements[index]
     path = statement.url
     year = next(y for y in archive.years if y.year == statement.year)
@@ -190,11 +185,7 @@ def _statement_view(archive: Archive, index: int, site_urls: urls.SiteUrls, csl:
         description=statement.summary,
         metadata=statement_metadata(statement, archive, site_urls.absolute(path)),
         context={"statement": statement, "year": year, "previous": previous, "next": following},
-        citation=memo.get(
-            "statement citation",
-            (statement, site_urls.absolute(path), archive.site),
-            lambda: cite_statement(statement, site_urls.absolute(path), archive.site, csl),
-        ),
+        citation=citation,
     )
 
 
@@ -213,6 +204,31 @@ def _view(
     return PageView(path=path, template=template, title=title, description=description, metadata=metadata, **options)
 
 
+def _citations(archive: Archive, site_urls: urls.SiteUrls, csl: CslFormatter, memo: Memo) -> tuple[list[Citation], list[Citation]]:
+    """Each statement's and each year's citation: remembered ones from the memo, the others
+    formatted in one pass (so that the pass can use every core)."""
+    site, absolute = archive.site, site_urls.absolute
+    statement_keys = [memo.key((s, absolute(s.url), site)) for s in archive.statements]
+    year_keys = [memo.key((y, absolute(urls.year(y.year)), site)) for y in archive.years]
+    statements: list[Citation | None] = [memo.recall("statement citation", key, durable=True) for key in statement_keys]
+    years: list[Citation | None] = [memo.recall("year citation", key, durable=True) for key in year_keys]
+    prepare_citations(
+        csl,
+        [(s, absolute(s.url)) for s, found in zip(archive.statements, statements, strict=True) if found is None],
+        [(y, absolute(urls.year(y.year))) for y, found in zip(archive.years, years, strict=True) if found is None],
+        site,
+    )
+    for index, statement in enumerate(archive.statements):
+        if statements[index] is None:
+            statements[index] = cite_statement(statement, absolute(statement.url), site, csl)
+            memo.keep("statement citation", statement_keys[index], statements[index], durable=True)
+    for index, year in enumerate(archive.years):
+        if years[index] is None:
+            years[index] = cite_year(year, absolute(urls.year(year.year)), site, csl)
+            memo.keep("year citation", year_keys[index], years[index], durable=True)
+    return [c for c in statements if c is not None], [c for c in years if c is not None]
+
+
 def page_views(archive: Archive, site_urls: urls.SiteUrls, csl: CslFormatter | None = None, memo: Memo | None = None) -> list[PageView]:
     """Every HTML page of the URL contract, plus redirect pages for moved URLs.
 
@@ -221,13 +237,7 @@ def page_views(archive: Archive, site_urls: urls.SiteUrls, csl: CslFormatter | N
     memo = Memo(remember=False) if memo is None else memo
     absolute = site_urls.absolute
     site = archive.site
-    csl = csl or CslFormatter()
-    prepare_citations(
-        csl,
-        [(s, absolute(s.url)) for s in archive.statements],
-        [(y, absolute(urls.year(y.year))) for y in archive.years],
-        site,
-    )
+    statement_citations, year_citations = _citations(archive, site_urls, csl or CslFormatter(), memo)
     views = [
         _view(
             archive,
@@ -240,8 +250,8 @@ def page_views(archive: Archive, site_urls: urls.SiteUrls, csl: CslFormatter | N
             context={"chart": tier_chart(archive.years)},
         )
     ]
-    views += [_year_view(archive, i, site_urls, csl, memo) for i in range(len(archive.years))]
-    views += [_statement_view(archive, i, site_urls, csl, memo) for i in range(len(archive.statements))]
+    views += [_year_view(archive, i, site_urls, year_citations[i]) for i in range(len(archive.years))]
+    views += [_statement_view(archive, i, site_urls, statement_citations[i]) for i in range(len(archive.statements))]
     matrix_columns, matrix_rows = claim_matrix(archive)
     claims_description = "Every claim made in the responses whose text the archive holds, with the years that make it."
     views.append(

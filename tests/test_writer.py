@@ -1,7 +1,10 @@
-"""Atomic output: the new site replaces the old only when complete."""
+"""Output: a rebuild leaves exactly the new site, touches only what changed, and a refused
+write leaves the previous site as it was."""
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -9,19 +12,50 @@ import pytest
 from site_builder.writer import write_site
 
 
+def _tree(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
 def test_replaces_the_previous_site_entirely(tmp_path: Path) -> None:
     out = tmp_path / "_site"
-    write_site({"old.html": b"old", "index.html": b"1"}, out)
+    write_site({"old.html": b"old", "gone/deep/page.html": b"x", "index.html": b"1"}, out)
     write_site({"index.html": b"2", "a/b.txt": b"b"}, out)
-    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == ["a/b.txt", "index.html"]
-    assert (out / "index.html").read_bytes() == b"2"
+    assert _tree(out) == {"a/b.txt": b"b", "index.html": b"2"}
+    assert not (out / "gone").exists(), "folders emptied by the rebuild are removed"
     assert [p.name for p in tmp_path.iterdir()] == ["_site"], "no staging folder is left behind"
 
 
-def test_a_failed_write_leaves_the_previous_site(tmp_path: Path) -> None:
+def test_a_rebuild_touches_only_changed_files(tmp_path: Path) -> None:
+    out = tmp_path / "_site"
+    write_site({"same.html": b"same", "changed.html": b"before"}, out)
+    same, changed = os.stat(out / "same.html"), os.stat(out / "changed.html")
+    write_site({"same.html": b"same", "changed.html": b"after"}, out)
+    assert os.stat(out / "same.html").st_ino == same.st_ino and os.stat(out / "same.html").st_mtime_ns == same.st_mtime_ns
+    # A changed file is a new file renamed over the old one: a reader never sees it half-written.
+    assert os.stat(out / "changed.html").st_ino != changed.st_ino
+    assert _tree(out) == {"changed.html": b"after", "same.html": b"same"}
+    assert not list(out.rglob(".*")), "no temporary file is left behind"
+
+
+def test_files_and_folders_may_trade_places(tmp_path: Path) -> None:
+    out = tmp_path / "_site"
+    write_site({"x/index.html": b"folder", "y": b"file"}, out)
+    write_site({"x": b"now a file", "y/index.html": b"now a folder"}, out)
+    assert _tree(out) == {"x": b"now a file", "y/index.html": b"now a folder"}
+
+
+def test_written_files_are_readable_by_the_web_server(tmp_path: Path) -> None:
+    out = tmp_path / "_site"
+    write_site({"index.html": b"1"}, out)
+    write_site({"index.html": b"2", "new.html": b"n"}, out)
+    for name in ("index.html", "new.html"):
+        assert stat.S_IMODE(os.stat(out / name).st_mode) & 0o044 == 0o044, name
+
+
+def test_a_refused_write_leaves_the_previous_site(tmp_path: Path) -> None:
     out = tmp_path / "_site"
     write_site({"index.html": b"good"}, out)
-    with pytest.raises(IsADirectoryError):
-        write_site({"x/index.html": b"new", "x": b"a file where a folder is"}, out)
-    assert (out / "index.html").read_bytes() == b"good"
+    with pytest.raises(ValueError, match=r"x would be both a file and the folder of x/index\.html"):
+        write_site({"x/index.html": b"new", "x": b"a file where a folder is", "index.html": b"bad"}, out)
+    assert _tree(out) == {"index.html": b"good"}
     assert [p.name for p in tmp_path.iterdir()] == ["_site"]
