@@ -1,0 +1,158 @@
+"""The on-disk build cache: a rebuild reads back what did not change, computes what did, and its
+output is byte for byte a fresh build's. Damaged entries, new code and parallel reading change
+nothing in the output."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from site_builder import build_cache, loader
+from site_builder.build_cache import BuildCache
+from site_builder.citation_cache import CitationCache
+from site_builder.cli import main
+from site_builder.csl import CslFormatter
+from site_builder.errors import ContentErrors
+from site_builder.loader import load_archive
+from site_builder.memo import Fingerprints, Memo
+from site_builder.model import Archive
+from site_builder.render import render_site
+from site_builder.views import page_views
+
+from .conftest import file_digests
+
+STATEMENT = "statements/2024-statement-2024-06-25.md"
+
+
+def _build(project: Path, cache: Path) -> tuple[dict[str, bytes], Memo]:
+    """One build as `build.py` runs it: a fresh memo whose store is the cache folder."""
+    memo = Memo(remember=False, store=BuildCache(cache / "results"))
+    archive = load_archive(project, memo=memo)
+    files = render_site(archive, project, CslFormatter(CitationCache(cache / "citations")), memo)
+    return files, memo
+
+
+def test_a_warm_rebuild_reads_everything_back_and_equals_a_fresh_build(project: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cold, memo = _build(project, cache)
+    pages = sum(1 for name in cold if name.endswith(".html"))
+    assert memo.computed["page"] == pages and memo.computed["statement"] == 12 and memo.reused["page"] == 0
+    warm, memo = _build(project, cache)
+    assert warm == cold
+    assert memo.computed["page"] == 0 and memo.computed["statement"] == 0 and memo.computed["statement citation"] == 0
+    assert memo.reused["page"] == pages and memo.reused["statement"] == 12
+    assert warm == render_site(load_archive(project), project), "a build without any cache gives the same bytes"
+
+
+def test_an_edit_recomputes_only_what_it_touches(project: Path, tmp_path: Path, edit: Callable[[str, str, str], Path]) -> None:
+    cache = tmp_path / "cache"
+    before, _ = _build(project, cache)
+    edit(STATEMENT, "summary: News report", "summary: An edited news report")
+    after, memo = _build(project, cache)
+    pages = sum(1 for name in after if name.endswith(".html"))
+    assert memo.computed["statement"] == 1 and memo.reused["statement"] == 11
+    assert memo.computed["statement citation"] == 1
+    assert 0 < memo.computed["page"] < pages / 2
+    assert after != before
+    assert after == render_site(load_archive(project), project)
+
+
+def test_damaged_or_foreign_entries_are_misses(project: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cold, _ = _build(project, cache)
+    entries = sorted(p for p in (cache / "results").rglob("*") if p.is_file())
+    assert entries
+    for number, entry in enumerate(entries):
+        data = entry.read_bytes()
+        # Truncated, a flipped byte, or a valid checksum over something that is not a pickle.
+        damaged = (data[: len(data) // 2], data[:40] + bytes([data[40] ^ 1]) + data[41:], data[:32] + b"not a pickle")[number % 3]
+        entry.write_bytes(damaged)
+    warm, memo = _build(project, cache)
+    assert warm == cold
+    assert memo.reused["page"] == 0 and memo.reused["statement"] == 0
+
+
+def test_new_code_or_libraries_miss_every_entry(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "cache"
+    cold, _ = _build(project, cache)
+    monkeypatch.setattr(build_cache, "code_digest", lambda: "another version of the code")
+    warm, memo = _build(project, cache)
+    assert warm == cold
+    assert memo.reused["page"] == 0 and memo.reused["statement"] == 0 and memo.computed["statement"] == 12
+
+
+def test_the_store_is_swept_once_it_holds_far_more_than_a_build_uses(tmp_path: Path) -> None:
+    store = BuildCache(tmp_path)
+    for number in range(40):
+        store.put("page", f"old {number}", b"old")
+    store = BuildCache(tmp_path)  # a later build, which uses two entries
+    store.put("page", "kept", b"kept")
+    assert store.get("page", "old 1") == b"old"
+    assert store.sweep() == 39
+    assert store.get("page", "kept") == b"kept" and store.get("page", "old 1") == b"old"
+    assert store.get("page", "old 2") is None
+    assert store.sweep() == 0, "a store near the size of one build is left alone"
+
+
+def test_the_cli_keeps_its_cache_outside_the_site_and_no_cache_keeps_none(project: Path, tmp_path: Path) -> None:
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    assert main(["--root", str(project), "build", "--out", str(out), "--cache", str(cache)]) == 0
+    built = file_digests(out)
+    assert any((cache / "results").rglob("*")) and any((cache / "citations").rglob("*"))
+    assert not any(".cache" in name or "results" in name for name in built)
+    assert main(["--root", str(project), "build", "--out", str(out), "--cache", str(cache)]) == 0
+    assert file_digests(out) == built
+    other = tmp_path / "fresh"
+    assert main(["--root", str(project), "build", "--out", str(other), "--no-cache"]) == 0
+    assert file_digests(other) == built
+    assert not (project / ".cache").exists()
+
+
+def test_reading_in_parallel_gives_the_same_archive_and_the_same_problems(
+    project: Path, monkeypatch: pytest.MonkeyPatch, edit: Callable[[str, str, str], Path]
+) -> None:
+    monkeypatch.setattr(loader, "PARALLEL_FROM", 2)
+    assert load_archive(project, workers=2) == load_archive(project, workers=1)
+    edit(STATEMENT, "tier: Tier 3", "tier: Tier 9")
+    edit("statements/2020-statement-2020-06-26.md", "\nyear: 2020", "\nyear: twenty")
+    problems = []
+    for workers in (1, 2):
+        with pytest.raises(ContentErrors) as raised:
+            load_archive(project, workers=workers)
+        problems.append([str(error) for error in raised.value.errors])
+    assert problems[0] == problems[1] and len(problems[0]) >= 2
+
+
+def test_fingerprints_follow_every_field_and_trust_registered_digests(archive: Archive) -> None:
+    statement = archive.statements[0]
+    fingerprints = Fingerprints()
+    first = fingerprints.of(statement)
+    assert first == Fingerprints().of(statement), "stable across instances"
+    changed = type(statement)(**{**statement.__dict__, "summary": statement.summary + " "})
+    assert Fingerprints().of(changed) != first
+    registered = Fingerprints()
+    registered.register(statement, "read from these bytes")
+    assert registered.of(statement) != first and registered.of(statement) == registered.of(statement)
+    assert Fingerprints().of(["a", ("b", None)]) != Fingerprints().of(["a", ("b", "None")])
+    assert Fingerprints().of(object()) is None
+
+
+def test_views_take_remembered_citations_without_formatting_again(archive: Archive, tmp_path: Path) -> None:
+    from site_builder import urls
+
+    store = BuildCache(tmp_path)
+    site_urls = urls.SiteUrls(archive.site.base_url)
+    page_views(archive, site_urls, CslFormatter(), Memo(store=store))
+
+    class Refusing(CslFormatter):
+        def prepare(self, jobs: list[tuple[list[dict[str, object]], str]]) -> None:  # type: ignore[override]
+            assert not jobs, "every citation was remembered: nothing should be formatted"
+
+        def entries(self, items: list[dict[str, object]], style: str) -> str:
+            raise AssertionError("formatted a remembered citation")
+
+    memo = Memo(store=store)
+    page_views(archive, site_urls, Refusing(), memo)
+    assert memo.reused["statement citation"] == len(archive.statements) and memo.computed["statement citation"] == 0
