@@ -131,7 +131,7 @@ class Preview:
         started = time.perf_counter()
         self._memo.start_build()
         try:
-            archive = load_archive(self.root, base_url=self.base_url)
+            archive = load_archive(self.root, base_url=self.base_url, memo=self._memo)
             files = render_site(archive, self.root, memo=self._memo)
         except ContentErrors as problems:
             build = Build(self.current.version + 1, self.current.files, tuple(problems.errors))
@@ -157,7 +157,7 @@ class Preview:
         if not changed:
             return f"Built {pages} pages ({len(build.files)} files) in memory in {seconds:.2f} s"
         rendered = self._memo.computed["page"]
-        citations = sum(count for kind, count in self._memo.computed.items() if kind.startswith("cite_"))
+        citations = sum(count for kind, count in self._memo.computed.items() if kind.endswith("citation"))
         return f"Rebuilt in {seconds * 1000:.0f} ms after a change to {', '.join(changed)}: {rendered} of {pages} pages and {citations} citations re-rendered"
 
     def wait_for_build(self, after: int | None, timeout: float) -> Build | None:
