@@ -157,7 +157,7 @@ def render_site(archive: Archive, root: Path, csl: CslFormatter | None = None, m
             files[view.output] = _render_page(env, archive, view, templates_key, memo)
         if view.citation is not None:
             files.update(_citation_files(view.path, view.citation))
-    files.update(search_files({view.output: files[view.output] for view in views}, archive.site.language))
+    files.update(search_files({view.output: files[view.output] for view in views}, archive.site.language, memo))
     # A moved page's citation downloads stay available at its old address too.
     for old, new in archive.redirects:
         for kind in urls.CITATION_FORMATS:

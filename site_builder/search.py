@@ -4,19 +4,32 @@ Pagefind indexes what the templates mark with `data-pagefind-body` (statement, c
 pages). It runs as a command on a temporary copy of those pages and its bundle is read back,
 so the index joins the other output files and is swapped in atomically with them: a failed
 indexing leaves the previous site untouched.
+
+The index is split into shards by output path (the claims, each decade of report years, the
+rest), each indexed by its own Pagefind run and remembered by the build's memo, so an edit
+re-indexes only its shard. The first shard keeps Pagefind's whole bundle at the bundle's
+folder; the others keep only their index below it, listed in `shards.json`, and the search
+page merges them into the first with Pagefind's `mergeIndex`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import re
 import subprocess
 import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from pagefind.service import get_executable
 
 from . import urls
+from .csl import available_cores
 from .errors import ContentError, ContentErrors
+from .memo import Memo
 
 # Pagefind also ships ready-made search interfaces; the search page uses its own small script
 # with Pagefind's JavaScript API instead (plain DOM, no inline style), so these are left out.
@@ -27,7 +40,12 @@ _UNUSED_BUNDLE_FILES = (
     "pagefind-highlight.",
     "wasm.unknown.",
 )
+# What `mergeIndex` reads from a merged shard: its entry, metadata, index chunks, fragments and
+# filters. It runs on the first shard's script, worker and WebAssembly, so those are left out.
+_MERGED_SHARD_FILES = re.compile(r"pagefind-entry\.json|pagefind\.[^/]+\.pf_meta|(index|fragment|filter)/[^/]+")
+SHARDS_FILE = "shards.json"
 _MARK = b" data-pagefind-body"
+_YEAR_FOLDER = re.compile(r"([0-9]{3})[0-9]/")
 
 
 def _indexing_problem(message: str) -> ContentErrors:
@@ -53,27 +71,95 @@ def _run_pagefind(site: Path, bundle: Path, language: str) -> None:
         raise _indexing_problem(f"Pagefind failed: {output}")
 
 
-def search_files(pages: dict[str, bytes], language: str) -> dict[str, bytes]:
-    """Pagefind's bundle for the given HTML pages (output path -> bytes), as output files
-    below the search bundle's folder."""
-    marked = {name: content for name, content in pages.items() if _MARK in content}
-    if not marked:
-        # Pagefind would then index every page whole, menus and repeated texts included.
-        raise _indexing_problem("no page is marked with data-pagefind-body")
+def shard_of(output_path: str) -> str:
+    """The search shard of a page, by its output path: "claims" for the claim pages, the
+    decade ("2010s") for pages below a year's folder ("2013/..."), "site" for the rest.
+    Shard names are folders of the published bundle: keep them stable."""
+    if output_path.startswith("claims/"):
+        return "claims"
+    year = _YEAR_FOLDER.match(output_path)
+    if year is not None:
+        return f"{year.group(1)}0s"
+    return "site"
+
+
+def _index_shard(pages: dict[str, bytes], language: str) -> dict[str, bytes]:
+    """Pagefind's bundle for some marked pages (output path -> bytes), without the unused files."""
     with tempfile.TemporaryDirectory(prefix="search-index-") as folder:
         # Pagefind derives each result's URL from the page's place in this folder, so the
         # URLs are root-relative ("/2024/statement-2024-06-25/"); the search page prefixes the
         # site's base path when it shows them. Unmarked pages are left out: once any page is
         # marked, Pagefind indexes marked pages only.
         site, bundle = Path(folder, "site"), Path(folder, "bundle")
-        for name, content in marked.items():
+        for name, content in pages.items():
             target = site / name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content)
         _run_pagefind(site, bundle, language)
         files = {path.relative_to(bundle).as_posix(): path.read_bytes() for path in bundle.rglob("*") if path.is_file()}
     return {
-        urls.SEARCH_BUNDLE + path: content
+        path: content
         for path, content in sorted(files.items())
         if not path.startswith(_UNUSED_BUNDLE_FILES) and not path.startswith("playground/")
     }
+
+
+def _shard_inputs(shard: str, pages: dict[str, bytes], language: str) -> tuple[str, str, tuple[tuple[str, str], ...]]:
+    return shard, language, tuple(sorted((name, hashlib.sha256(content).hexdigest()) for name, content in pages.items()))
+
+
+def _index_shards(shards: dict[str, dict[str, bytes]], language: str, memo: Memo) -> dict[str, dict[str, bytes]]:
+    """Each shard's bundle, from the memo or from its own Pagefind run, several at a time.
+
+    The memo is not thread-safe, so its bookkeeping runs under a lock that each Pagefind run
+    releases while it works: runs overlap, lookups and counts do not."""
+    lock = threading.Lock()
+
+    def bundle_of(shard: str) -> dict[str, bytes]:
+        pages = shards[shard]
+
+        def compute() -> dict[str, bytes]:
+            lock.release()
+            try:
+                return _index_shard(pages, language)
+            finally:
+                lock.acquire()
+
+        inputs = _shard_inputs(shard, pages, language) if memo.remembers else ()
+        with lock:
+            return memo.get("search index", inputs, compute)
+
+    names = sorted(shards)
+    with ThreadPoolExecutor(max_workers=min(len(names), available_cores())) as pool:
+        # map() yields in the shards' order and raises the first failing shard's problem.
+        return dict(zip(names, pool.map(bundle_of, names), strict=True))
+
+
+def search_files(pages: dict[str, bytes], language: str, memo: Memo | None = None) -> dict[str, bytes]:
+    """Pagefind's bundle for the given HTML pages (output path -> bytes), as output files
+    below the search bundle's folder, one shard per `shard_of`.
+
+    With a memo kept from an earlier build, only the shards whose pages changed are indexed
+    again; the result is the same."""
+    memo = Memo(remember=False) if memo is None else memo
+    marked = {name: content for name, content in pages.items() if _MARK in content}
+    if not marked:
+        # Pagefind would then index every page whole, menus and repeated texts included.
+        raise _indexing_problem("no page is marked with data-pagefind-body")
+    shards: dict[str, dict[str, bytes]] = {}
+    for name in sorted(marked):
+        shards.setdefault(shard_of(name), {})[name] = marked[name]
+    bundles = _index_shards(shards, language, memo)
+    primary, *merged = sorted(bundles)
+    files = {urls.SEARCH_BUNDLE + path: content for path, content in bundles[primary].items()}
+    for shard in merged:
+        files.update(
+            {
+                f"{urls.SEARCH_BUNDLE}{shard}/{path}": content
+                for path, content in bundles[shard].items()
+                if _MERGED_SHARD_FILES.fullmatch(path)
+            }
+        )
+    listed = json.dumps([f"{shard}/" for shard in merged]) + "\n"
+    files[urls.SEARCH_BUNDLE + SHARDS_FILE] = listed.encode()
+    return dict(sorted(files.items()))

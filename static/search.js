@@ -52,10 +52,22 @@ function show(query, total, results) {
     : `Nothing found for ${asked}. Try fewer or other words, or the other ways in below.`;
 }
 
+// The index comes in shards (site_builder/search.py): the bundle's own is the primary, with
+// Pagefind's script and WebAssembly; shards.json lists the others' folders, merged into it.
+async function shards(bundle) {
+  const response = await fetch(`${bundle}shards.json`, { cache: "no-cache" });
+  if (!response.ok) throw new Error(`${response.url}: ${response.status}`);
+  return response.json();
+}
+
 async function start() {
-  const pagefind = await import(`${form.dataset.bundle}pagefind.js`);
-  await pagefind.options({ baseUrl: form.dataset.base, excerptLength: 24 });
+  const bundle = form.dataset.bundle;
+  const [pagefind, folders] = await Promise.all([import(`${bundle}pagefind.js`), shards(bundle)]);
+  // Options apply to one index each: merged shards get the same base URL and excerpt length.
+  const settings = { baseUrl: form.dataset.base, excerptLength: 24 };
+  await pagefind.options(settings);
   await pagefind.init();
+  await Promise.all(folders.map((folder) => pagefind.mergeIndex(`${bundle}${folder}`, settings)));
 
   let latest = 0;
   async function search(query, remember) {

@@ -15,8 +15,9 @@ from playwright.sync_api import Page
 
 from site_builder import urls
 from site_builder.cli import main
+from site_builder.memo import Memo
 from site_builder.model import Archive, Statement
-from site_builder.search import search_files
+from site_builder.search import SHARDS_FILE, search_files, shard_of
 from site_builder.views import NO_SCRIPT_POLICY, SEARCH_POLICY
 from tests.conftest import file_digests
 
@@ -50,13 +51,81 @@ def note_text(statement: Statement) -> str:
 
 def test_the_search_bundle_is_built_with_the_site(site_files: dict[str, bytes], archive: Archive) -> None:
     bundle = {name.removeprefix(urls.SEARCH_BUNDLE) for name in site_files if name.startswith(urls.SEARCH_BUNDLE)}
-    assert {"pagefind.js", "pagefind-worker.js", "pagefind-entry.json", "wasm.en.pagefind"} <= bundle
+    assert {"pagefind.js", "pagefind-worker.js", "pagefind-entry.json", "wasm.en.pagefind", SHARDS_FILE} <= bundle
     assert any(name.startswith("index/") for name in bundle) and any(name.startswith("fragment/") for name in bundle)
     assert not any(name.startswith(("pagefind-ui", "pagefind-component-ui", "playground/")) for name in bundle), "unused UI shipped"
-    entry = json.loads(site_files[urls.SEARCH_BUNDLE + "pagefind-entry.json"])
+    # The real archive's shards: its two decades and the claims. The first decade is the
+    # primary (at the bundle's folder); the others are listed for the search page to merge.
+    merged = json.loads(site_files[urls.SEARCH_BUNDLE + SHARDS_FILE])
+    assert merged == ["2020s/", "claims/"]
+    counts = {}
+    for folder in ["", *merged]:
+        entry = json.loads(site_files[f"{urls.SEARCH_BUNDLE}{folder}pagefind-entry.json"])
+        counts[folder] = entry["languages"]["en"]["page_count"]
+    assert counts["claims/"] == len(archive.claims)
     # Statement pages, claim pages and year pages are indexed; nothing else.
-    indexed = len(archive.statements) + len(archive.claims) + len(archive.years)
-    assert entry["languages"]["en"]["page_count"] == indexed
+    assert sum(counts.values()) == len(archive.statements) + len(archive.claims) + len(archive.years)
+    # A merged shard keeps its index only: it runs on the primary's script, worker and WebAssembly.
+    for folder in merged:
+        files = {name.removeprefix(folder) for name in bundle if name.startswith(folder)}
+        assert any(name.startswith("index/") for name in files) and any(name.startswith("fragment/") for name in files), folder
+        assert not any(name.endswith((".js", ".pagefind")) for name in files), f"{folder}: {sorted(files)}"
+    assert {name for name in bundle if name.endswith((".js", ".pagefind"))} == {"pagefind.js", "pagefind-worker.js", "wasm.en.pagefind"}
+
+
+@pytest.mark.parametrize(
+    ("path", "shard"),
+    [
+        ("claims/law-6-2008/index.html", "claims"),
+        ("claims/index.html", "claims"),
+        ("2013/index.html", "2010s"),
+        ("2013/statement-2013/index.html", "2010s"),
+        ("2019/statement-2019-06-20/index.html", "2010s"),
+        ("2020/statement-2020-06-26/index.html", "2020s"),
+        ("1999/index.html", "1990s"),
+        ("2100/index.html", "2100s"),
+        ("index.html", "site"),
+        ("about/index.html", "site"),
+        ("2013.html", "site"),
+        ("201/index.html", "site"),
+        ("20130/index.html", "site"),
+        ("about/2013/index.html", "site"),
+        ("claimsx/index.html", "site"),
+        ("\u0662\u0660\u0661\u0663/index.html", "site"),  # Arabic-Indic digits are not a year folder
+    ],
+)
+def test_shard_of_a_page_by_its_output_path(path: str, shard: str) -> None:
+    assert shard_of(path) == shard
+
+
+def html_pages(site_files: dict[str, bytes]) -> dict[str, bytes]:
+    return {name: content for name, content in site_files.items() if name.endswith(".html")}
+
+
+def counts(memo: Memo) -> tuple[int, int]:
+    """How many shards the last build indexed, and how many it reused."""
+    return memo.computed["search index"], memo.reused["search index"]
+
+
+def test_an_edit_re_indexes_only_its_shard(site_files: dict[str, bytes]) -> None:
+    pages = html_pages(site_files)
+    memo = Memo()
+    first = search_files(pages, "en", memo)
+    assert first == {name: content for name, content in site_files.items() if name.startswith(urls.SEARCH_BUNDLE)}
+    assert counts(memo) == (3, 0)
+    memo.start_build()
+    assert search_files(pages, "en", memo) == first
+    assert counts(memo) == (0, 3)
+    # One statement of the 2020s changes: that shard alone is indexed again.
+    statement = "2024/statement-2024-06-25/index.html"
+    changed = {**pages, statement: pages[statement].replace(b"</h1>", b" Zyxwvut</h1>", 1)}
+    assert changed[statement] != pages[statement]
+    memo.start_build()
+    again = search_files(changed, "en", memo)
+    assert counts(memo) == (1, 2)
+    assert again == search_files(changed, "en")
+    differing = {name for name in first.keys() | again.keys() if first.get(name) != again.get(name)}
+    assert differing and all(name.startswith(urls.SEARCH_BUNDLE + "2020s/") for name in differing), sorted(differing)
 
 
 def test_only_the_search_page_may_run_script(site: Path) -> None:
@@ -76,7 +145,7 @@ def test_the_header_links_the_search_page(site: Path) -> None:
 
 
 def test_indexing_does_not_depend_on_page_order(site_files: dict[str, bytes]) -> None:
-    pages = {name: content for name, content in site_files.items() if name.endswith(".html")}
+    pages = html_pages(site_files)
     forwards = search_files(pages, "en")
     backwards = search_files(dict(reversed(pages.items())), "en")
     assert forwards == backwards
@@ -147,6 +216,29 @@ def test_summaries_notes_and_claim_labels_are_found(search_page: tuple[Page, Wat
         assert f"/{urls.claim(claim.id)}" in found, f"{claim.label}: {found}"
         making = {f"/{s.url}" for s in archive.statements if any(made.claim.id == claim.id for made in s.claims)}
         assert making <= set(found), f"{claim.label}: {found}"
+
+
+def shard_of_result(href: str) -> str:
+    return shard_of(href.removeprefix("/") + "index.html")
+
+
+@pytest.mark.browser
+def test_one_query_finds_pages_of_several_shards(search_page: tuple[Page, Watched], archive: Archive) -> None:
+    page, _ = search_page
+    warnings: list[str] = []  # Pagefind reports a merge it skips or a version mismatch as a warning
+    page.on("console", lambda message: warnings.append(message.text) if message.type == "warning" else None)
+    # A claim's label finds the claim's page (in the claims shard) and the statements that make
+    # the claim (in their decades' shards) in one list of results.
+    for claim in archive.claims:
+        making = {f"/{s.url}" for s in archive.statements if any(made.claim.id == claim.id for made in s.claims)}
+        found = search(page, f'"{claim.label}"')
+        assert {f"/{urls.claim(claim.id)}"} | making <= set(found), f"{claim.label}: {found}"
+        assert len({shard_of_result(href) for href in found}) >= 2, f"{claim.label}: {found}"
+    # A word of the 2010s' report findings, of the 2020s' statements and of two claims' definitions:
+    # every shard of the real archive answers, the primary (2010s) and both merged ones.
+    found = search(page, "judicial")
+    assert len(found) < 20 and {shard_of_result(href) for href in found} == {"2010s", "2020s", "claims"}, found
+    assert not warnings, warnings
 
 
 @pytest.mark.browser
