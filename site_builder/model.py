@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import Enum
 from urllib.parse import urlsplit
@@ -265,12 +266,13 @@ class Archive:
     # Pages that became several (a claim split in two): old path -> the new paths.
     splits: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
-    @property
+    # Computed once per archive (views ask for them per page): the archive never changes.
+    @functools.cached_property
     def statements(self) -> tuple[Statement, ...]:
         """Every known response, oldest first, whether or not the archive holds its text."""
         return tuple(s for y in self.years for s in y.statements)
 
-    @property
+    @functools.cached_property
     def archived(self) -> tuple[Statement, ...]:
         """The responses whose text the archive holds, oldest first."""
         return tuple(s for s in self.statements if s.has_text)

@@ -15,6 +15,7 @@ from xml.sax.saxutils import escape
 
 from jinja2 import (
     Environment,
+    FileSystemBytecodeCache,
     FileSystemLoader,
     StrictUndefined,
     TemplateError,
@@ -36,8 +37,11 @@ from .search import search_files
 from .views import PageView, long_date, page_views
 
 
-def create_environment(templates: Path, site_urls: urls.SiteUrls) -> Environment:
+def create_environment(templates: Path, site_urls: urls.SiteUrls, compiled: Path | None = None) -> Environment:
+    """The build's Jinja2 environment; with `compiled`, templates compiled once are kept there
+    (Jinja2's own bytecode cache, keyed by each template's source)."""
     env = Environment(
+        bytecode_cache=FileSystemBytecodeCache(str(compiled)) if compiled is not None else None,
         loader=FileSystemLoader(templates),
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
@@ -129,14 +133,20 @@ def _render_page(env: Environment, archive: Archive, view: PageView, templates_k
 
     if not memo.remembers:
         return render()  # the inputs below exist only to key results that a one-shot build discards
-    variables = memo.get("template variables", (templates_key, view.template), lambda: _template_variables(env, view.template))
+    variables = memo.get(
+        "template variables", (templates_key, view.template), lambda: _template_variables(env, view.template), durable=True
+    )
     # A page reads the whole archive only if its templates name it (the home, about and 404 pages).
     reads_archive = variables is None or "archive" in variables
     return memo.get("page", (templates_key, archive if reads_archive else archive.site, view), render, durable=True)
 
 
-def render_site(archive: Archive, root: Path, csl: CslFormatter | None = None, memo: Memo | None = None) -> dict[str, bytes]:
+def render_site(
+    archive: Archive, root: Path, csl: CslFormatter | None = None, memo: Memo | None = None, compiled_templates: Path | None = None
+) -> dict[str, bytes]:
     """Every output file of the site: relative path -> bytes.
+
+    `compiled_templates` is a folder where compiled templates are kept between builds.
 
     With a memo kept from an earlier build (as `serve` keeps one), only the pages, citations,
     feeds and downloads whose inputs changed are computed again; the result is the same.
@@ -146,7 +156,11 @@ def render_site(archive: Archive, root: Path, csl: CslFormatter | None = None, m
     site_urls = urls.SiteUrls(archive.site.base_url)
     # Any template change invalidates every page: templates are few and shared by all pages.
     templates_key = _templates_digest(templates)
-    env = memo.get("environment", (templates_key, str(templates), archive.site.base_url), lambda: create_environment(templates, site_urls))
+    env = memo.get(
+        "environment",
+        (templates_key, str(templates), archive.site.base_url),
+        lambda: create_environment(templates, site_urls, compiled_templates),
+    )
     files: dict[str, bytes] = {}
     # The whole-archive outputs first: their working memory then adds to little else (peak RSS).
     files.update(memo.get("feeds", archive, lambda: feed_files(archive, site_urls.absolute)))

@@ -127,7 +127,7 @@ def _index_shards(shards: dict[str, dict[str, bytes]], language: str, memo: Memo
 
         inputs = _shard_inputs(shard, pages, language) if memo.remembers else ()
         with lock:
-            return memo.get("search index", inputs, compute)
+            return memo.get("search index", inputs, compute, durable=True)
 
     names = sorted(shards)
     with ThreadPoolExecutor(max_workers=min(len(names), available_cores())) as pool:
