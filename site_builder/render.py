@@ -33,7 +33,7 @@ from .exports import data_files
 from .feeds import feed_files
 from .memo import Memo
 from .model import Archive
-from .search import search_files
+from .search import SearchIndexer, shard_of
 from .views import PageView, long_date, page_views
 
 
@@ -166,12 +166,20 @@ def render_site(
     files.update(memo.get("feeds", archive, lambda: feed_files(archive, site_urls.absolute)))
     files.update(memo.get("data downloads", archive, lambda: data_files(archive, site_urls.absolute)))
     views = page_views(archive, site_urls, csl, memo)
+    # Rendered a search shard at a time, each shard indexed (by Pagefind, a process of its own)
+    # while the next is rendered; the files are sorted at the end, so the order never shows.
+    by_shard: dict[str, list[PageView]] = {}
     for view in views:
-        with _template_problems(root, view.template):
-            files[view.output] = _render_page(env, archive, view, templates_key, memo)
-        if view.citation is not None:
-            files.update(_citation_files(view.path, view.citation))
-    files.update(search_files({view.output: files[view.output] for view in views}, archive.site.language, memo))
+        by_shard.setdefault(shard_of(view.output), []).append(view)
+    with SearchIndexer(archive.site.language, memo) as indexer:
+        for shard_views in by_shard.values():
+            for view in shard_views:
+                with _template_problems(root, view.template):
+                    files[view.output] = _render_page(env, archive, view, templates_key, memo)
+                if view.citation is not None:
+                    files.update(_citation_files(view.path, view.citation))
+            indexer.add({view.output: files[view.output] for view in shard_views})
+        files.update(indexer.bundle())
     # A moved page's citation downloads stay available at its old address too.
     for old, new in archive.redirects:
         for kind in urls.CITATION_FORMATS:

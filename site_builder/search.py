@@ -20,8 +20,7 @@ import os
 import re
 import subprocess
 import tempfile
-import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from pagefind.service import get_executable
@@ -108,31 +107,67 @@ def _shard_inputs(shard: str, pages: dict[str, bytes], language: str) -> tuple[s
     return shard, language, tuple(sorted((name, hashlib.sha256(content).hexdigest()) for name, content in pages.items()))
 
 
-def _index_shards(shards: dict[str, dict[str, bytes]], language: str, memo: Memo) -> dict[str, dict[str, bytes]]:
-    """Each shard's bundle, from the memo or from its own Pagefind run, several at a time.
+class SearchIndexer:
+    """Indexes shards as their pages are handed over, while the caller goes on rendering.
 
-    The memo is not thread-safe, so its bookkeeping runs under a lock that each Pagefind run
-    releases while it works: runs overlap, lookups and counts do not."""
-    lock = threading.Lock()
+    Each shard's Pagefind run goes to a worker thread (Pagefind is a process of its own, so
+    runs overlap with the caller's work and with each other); remembered shards come from the
+    memo. The memo is used on the caller's thread only: it is not thread-safe.
+    """
 
-    def bundle_of(shard: str) -> dict[str, bytes]:
-        pages = shards[shard]
+    def __init__(self, language: str, memo: Memo) -> None:
+        self._language = language
+        self._memo = memo
+        self._pool = ThreadPoolExecutor(max_workers=available_cores())
+        self._bundles: dict[str, dict[str, bytes]] = {}
+        self._running: dict[str, tuple[str | None, Future[dict[str, bytes]]]] = {}
 
-        def compute() -> dict[str, bytes]:
-            lock.release()
-            try:
-                return _index_shard(pages, language)
-            finally:
-                lock.acquire()
+    def __enter__(self) -> SearchIndexer:
+        return self
 
-        inputs = _shard_inputs(shard, pages, language) if memo.remembers else ()
-        with lock:
-            return memo.get("search index", inputs, compute, durable=True)
+    def __exit__(self, *exc_info: object) -> None:
+        # On a failed build too: no Pagefind run outlives the build that asked for it.
+        self._pool.shutdown(cancel_futures=True)
 
-    names = sorted(shards)
-    with ThreadPoolExecutor(max_workers=min(len(names), available_cores())) as pool:
-        # map() yields in the shards' order and raises the first failing shard's problem.
-        return dict(zip(names, pool.map(bundle_of, names), strict=True))
+    def add(self, pages: dict[str, bytes]) -> None:
+        """Hand over pages (output path -> bytes); each of their shards must be complete."""
+        shards: dict[str, dict[str, bytes]] = {}
+        for name in sorted(pages):
+            if _MARK in pages[name]:
+                shards.setdefault(shard_of(name), {})[name] = pages[name]
+        for shard, shard_pages in shards.items():
+            if shard in self._bundles or shard in self._running:
+                raise ValueError(f"search shard {shard!r} was handed over in parts")
+            key = self._memo.key(_shard_inputs(shard, shard_pages, self._language))
+            remembered = self._memo.recall("search index", key, durable=True)
+            if remembered is not None:
+                self._bundles[shard] = remembered
+            else:
+                self._running[shard] = (key, self._pool.submit(_index_shard, shard_pages, self._language))
+
+    def bundle(self) -> dict[str, bytes]:
+        """The search bundle's files (output path -> bytes), once every shard is indexed."""
+        for shard in sorted(self._running):  # the first failing shard's problem is raised
+            key, running = self._running[shard]
+            self._bundles[shard] = running.result()
+            self._memo.keep("search index", key, self._bundles[shard], durable=True)
+        self._running = {}
+        if not self._bundles:
+            # Pagefind would then index every page whole, menus and repeated texts included.
+            raise _indexing_problem("no page is marked with data-pagefind-body")
+        primary, *merged = sorted(self._bundles)
+        files = {urls.SEARCH_BUNDLE + path: content for path, content in self._bundles[primary].items()}
+        for shard in merged:
+            files.update(
+                {
+                    f"{urls.SEARCH_BUNDLE}{shard}/{path}": content
+                    for path, content in self._bundles[shard].items()
+                    if _MERGED_SHARD_FILES.fullmatch(path)
+                }
+            )
+        listed = json.dumps([f"{shard}/" for shard in merged]) + "\n"
+        files[urls.SEARCH_BUNDLE + SHARDS_FILE] = listed.encode()
+        return dict(sorted(files.items()))
 
 
 def search_files(pages: dict[str, bytes], language: str, memo: Memo | None = None) -> dict[str, bytes]:
@@ -141,25 +176,6 @@ def search_files(pages: dict[str, bytes], language: str, memo: Memo | None = Non
 
     With a memo kept from an earlier build, only the shards whose pages changed are indexed
     again; the result is the same."""
-    memo = Memo(remember=False) if memo is None else memo
-    marked = {name: content for name, content in pages.items() if _MARK in content}
-    if not marked:
-        # Pagefind would then index every page whole, menus and repeated texts included.
-        raise _indexing_problem("no page is marked with data-pagefind-body")
-    shards: dict[str, dict[str, bytes]] = {}
-    for name in sorted(marked):
-        shards.setdefault(shard_of(name), {})[name] = marked[name]
-    bundles = _index_shards(shards, language, memo)
-    primary, *merged = sorted(bundles)
-    files = {urls.SEARCH_BUNDLE + path: content for path, content in bundles[primary].items()}
-    for shard in merged:
-        files.update(
-            {
-                f"{urls.SEARCH_BUNDLE}{shard}/{path}": content
-                for path, content in bundles[shard].items()
-                if _MERGED_SHARD_FILES.fullmatch(path)
-            }
-        )
-    listed = json.dumps([f"{shard}/" for shard in merged]) + "\n"
-    files[urls.SEARCH_BUNDLE + SHARDS_FILE] = listed.encode()
-    return dict(sorted(files.items()))
+    with SearchIndexer(language, Memo(remember=False) if memo is None else memo) as indexer:
+        indexer.add(pages)
+        return indexer.bundle()
