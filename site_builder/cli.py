@@ -40,10 +40,7 @@ def build(root: Path, out: Path, base_url: str | None, cache: Path | None = None
     try:
         archive = load_archive(root, base_url=base_url, memo=memo, workers=workers)
         csl = CslFormatter(CitationCache(cache / "citations") if cache is not None else None, workers=workers)
-        compiled = cache / "templates" if cache is not None else None
-        if compiled is not None:
-            compiled.mkdir(parents=True, exist_ok=True)
-        files = render_site(archive, root, csl, memo, compiled)
+        files = render_site(archive, root, csl, memo)
     except ContentErrors as errors:
         return _report(errors)
     write_site(files, out)

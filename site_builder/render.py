@@ -15,7 +15,6 @@ from xml.sax.saxutils import escape
 
 from jinja2 import (
     Environment,
-    FileSystemBytecodeCache,
     FileSystemLoader,
     StrictUndefined,
     TemplateError,
@@ -37,11 +36,10 @@ from .search import SearchIndexer, shard_of
 from .views import PageView, long_date, page_views
 
 
-def create_environment(templates: Path, site_urls: urls.SiteUrls, compiled: Path | None = None) -> Environment:
-    """The build's Jinja2 environment; with `compiled`, templates compiled once are kept there
-    (Jinja2's own bytecode cache, keyed by each template's source)."""
+def create_environment(templates: Path, site_urls: urls.SiteUrls) -> Environment:
+    # No bytecode cache: Jinja2 folds filters of constants (`'' | url`) into the compiled
+    # template, so a template compiled for one base URL would be wrong for another.
     env = Environment(
-        bytecode_cache=FileSystemBytecodeCache(str(compiled)) if compiled is not None else None,
         loader=FileSystemLoader(templates),
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
@@ -141,12 +139,8 @@ def _render_page(env: Environment, archive: Archive, view: PageView, templates_k
     return memo.get("page", (templates_key, archive if reads_archive else archive.site, view), render, durable=True)
 
 
-def render_site(
-    archive: Archive, root: Path, csl: CslFormatter | None = None, memo: Memo | None = None, compiled_templates: Path | None = None
-) -> dict[str, bytes]:
+def render_site(archive: Archive, root: Path, csl: CslFormatter | None = None, memo: Memo | None = None) -> dict[str, bytes]:
     """Every output file of the site: relative path -> bytes.
-
-    `compiled_templates` is a folder where compiled templates are kept between builds.
 
     With a memo kept from an earlier build (as `serve` keeps one), only the pages, citations,
     feeds and downloads whose inputs changed are computed again; the result is the same.
@@ -159,7 +153,7 @@ def render_site(
     env = memo.get(
         "environment",
         (templates_key, str(templates), archive.site.base_url),
-        lambda: create_environment(templates, site_urls, compiled_templates),
+        lambda: create_environment(templates, site_urls),
     )
     files: dict[str, bytes] = {}
     # The whole-archive outputs first: their working memory then adds to little else (peak RSS).

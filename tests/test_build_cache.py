@@ -156,3 +156,14 @@ def test_views_take_remembered_citations_without_formatting_again(archive: Archi
     memo = Memo(store=store)
     page_views(archive, site_urls, Refusing(), memo)
     assert memo.reused["statement citation"] == len(archive.statements) and memo.computed["statement citation"] == 0
+
+
+def test_one_cache_serves_builds_for_different_addresses(project: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    for base_url in ("https://example.org/", "https://example.org/archive/", "https://example.org/"):
+        out = tmp_path / "out"
+        assert main(["--root", str(project), "build", "--out", str(out), "--cache", str(cache), "--base-url", base_url]) == 0
+        fresh = tmp_path / "fresh"
+        assert main(["--root", str(project), "build", "--out", str(fresh), "--no-cache", "--base-url", base_url]) == 0
+        assert file_digests(out) == file_digests(fresh), base_url
+        assert b'data-base="/archive/"' in (out / "search/index.html").read_bytes() or "archive" not in base_url

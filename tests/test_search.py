@@ -161,7 +161,8 @@ def test_failed_indexing_leaves_the_previous_site(
     capsys.readouterr()
     # Pagefind cannot run: the build stops with one located problem and writes nothing.
     monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(tmp_path / "no-such-pagefind"))
-    assert main(["--root", str(project), "build", "--out", str(out)]) == 1
+    # Without the cache: with it, the unchanged shards would be read back and Pagefind not run.
+    assert main(["--root", str(project), "build", "--out", str(out), "--no-cache"]) == 1
     error = capsys.readouterr().err
     assert "templates:1: search index: Pagefind failed:" in error and "no-such-pagefind" in error, error
     assert file_digests(out) == before
