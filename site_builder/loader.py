@@ -458,15 +458,13 @@ def _read_statements(
         results[index] = (found, problems)
         if found is not None and not problems:
             memo.keep("statement", key, found, durable=True)
-    for (found, _), key in zip(results, keys, strict=True):  # type: ignore[misc]
-        if found is not None:
-            memo.register(found[0], key)  # a statement is a pure function of its file's bytes and context
     read: list[tuple[Statement, LineMap]] = []
-    for result in results:
+    for result, key in zip(results, keys, strict=True):
         assert result is not None
         found, problems = result
         errors.extend(problems)
         if found is not None:
+            memo.register(found[0], key)  # a statement is a pure function of its file's bytes and context
             read.append(found)
     return read
 

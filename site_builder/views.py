@@ -6,6 +6,7 @@ data its template lays out), so templates hold layout only and render.py only re
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
@@ -208,25 +209,35 @@ def _citations(archive: Archive, site_urls: urls.SiteUrls, csl: CslFormatter, me
     """Each statement's and each year's citation: remembered ones from the memo, the others
     formatted in one pass (so that the pass can use every core)."""
     site, absolute = archive.site, site_urls.absolute
-    statement_keys = [memo.key((s, absolute(s.url), site)) for s in archive.statements]
-    year_keys = [memo.key((y, absolute(urls.year(y.year)), site)) for y in archive.years]
-    statements: list[Citation | None] = [memo.recall("statement citation", key, durable=True) for key in statement_keys]
-    years: list[Citation | None] = [memo.recall("year citation", key, durable=True) for key in year_keys]
+    statement_pages = [(s, absolute(s.url)) for s in archive.statements]
+    year_pages = [(y, absolute(urls.year(y.year))) for y in archive.years]
+
+    def recall(kind: str, pages: list[tuple[Any, str]]) -> list[tuple[str | None, Citation | None]]:
+        keys = [memo.key((item, url, site)) for item, url in pages]
+        return [(key, memo.recall(kind, key, durable=True)) for key in keys]
+
+    def complete(
+        kind: str, pages: list[tuple[Any, str]], recalled: list[tuple[str | None, Citation | None]], cite: Callable[..., Citation]
+    ) -> list[Citation]:
+        citations = []
+        for (item, url), (key, citation) in zip(pages, recalled, strict=True):
+            if citation is None:
+                citation = cite(item, url, site, csl)
+                memo.keep(kind, key, citation, durable=True)
+            citations.append(citation)
+        return citations
+
+    statements, years = recall("statement citation", statement_pages), recall("year citation", year_pages)
     prepare_citations(
         csl,
-        [(s, absolute(s.url)) for s, found in zip(archive.statements, statements, strict=True) if found is None],
-        [(y, absolute(urls.year(y.year))) for y, found in zip(archive.years, years, strict=True) if found is None],
+        [page for page, (_, found) in zip(statement_pages, statements, strict=True) if found is None],
+        [page for page, (_, found) in zip(year_pages, years, strict=True) if found is None],
         site,
     )
-    for index, statement in enumerate(archive.statements):
-        if statements[index] is None:
-            statements[index] = cite_statement(statement, absolute(statement.url), site, csl)
-            memo.keep("statement citation", statement_keys[index], statements[index], durable=True)
-    for index, year in enumerate(archive.years):
-        if years[index] is None:
-            years[index] = cite_year(year, absolute(urls.year(year.year)), site, csl)
-            memo.keep("year citation", year_keys[index], years[index], durable=True)
-    return [c for c in statements if c is not None], [c for c in years if c is not None]
+    return (
+        complete("statement citation", statement_pages, statements, cite_statement),
+        complete("year citation", year_pages, years, cite_year),
+    )
 
 
 def page_views(archive: Archive, site_urls: urls.SiteUrls, csl: CslFormatter | None = None, memo: Memo | None = None) -> list[PageView]:
