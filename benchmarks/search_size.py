@@ -52,7 +52,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "_site"
         files = render_site(load_archive(ROOT), ROOT)
-        write_site(files, out)
+        write_site(files.items(), out)
         bundle = [path for path in (out / urls.SEARCH_BUNDLE).rglob("*") if path.is_file()]
         index = [p for p in bundle if p.parent.name in ("index", "fragment", "filter") or p.suffix == ".pf_meta"]
         print(f"Search bundle: {len(bundle)} files, {kib(sum(p.stat().st_size for p in bundle))}")

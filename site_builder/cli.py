@@ -15,7 +15,7 @@ from .errors import ContentErrors
 from .loader import load_archive
 from .lock import LOCK_FILE, broken_promises, published_entries, read_lock, write_lock
 from .memo import Memo
-from .render import render_site
+from .render import render_site, site_files
 from .serve import serve
 from .writer import write_site
 
@@ -40,14 +40,14 @@ def build(root: Path, out: Path, base_url: str | None, cache: Path | None = None
     try:
         archive = load_archive(root, base_url=base_url, memo=memo, workers=workers)
         csl = CslFormatter(CitationCache(cache / "citations") if cache is not None else None, workers=workers)
-        files = render_site(archive, root, csl, memo)
+        # Each file is written as it is rendered; the site is changed only once all are.
+        written = write_site(site_files(archive, root, csl, memo), out)
     except ContentErrors as errors:
         return _report(errors)
-    write_site(files, out)
     if results is not None:
         results.sweep()
-    pages = sum(1 for name in files if name.endswith(".html"))
-    print(f"Built {pages} pages ({len(files)} files) into {out} in {time.perf_counter() - started:.2f} s")
+    pages = sum(1 for name in written if name.endswith(".html"))
+    print(f"Built {pages} pages ({len(written)} files) into {out} in {time.perf_counter() - started:.2f} s")
     return 0
 
 

@@ -102,6 +102,8 @@ class Memo:
     def __init__(self, *, remember: bool = True, store: Store | None = None) -> None:
         # A one-shot build without a store has nothing to reuse: it computes without digesting any inputs.
         self._remember = remember or store is not None
+        # A one-shot build asks for each durable result once: it leaves them in the store, not in memory.
+        self._hold = remember
         self._store = store
         self._kept: dict[tuple[str, str], Any] = {}
         self._used: set[tuple[str, str]] = set()
@@ -112,6 +114,11 @@ class Memo:
     @property
     def remembers(self) -> bool:
         return self._remember
+
+    @property
+    def holds(self) -> bool:
+        """Whether results are kept in memory for later builds of this process."""
+        return self._hold
 
     def register(self, value: object, digest: str | None) -> None:
         """See Fingerprints.register (a None digest registers nothing)."""
@@ -152,7 +159,8 @@ class Memo:
         stored = self._store.get(kind, key) if durable and self._store is not None else None
         if stored is not None:
             self.reused[kind] += 1
-            self._kept[entry] = stored
+            if self._hold:
+                self._kept[entry] = stored
         return stored
 
     def keep(self, kind: str, key: str | None, result: object, *, durable: bool = False) -> None:
@@ -161,7 +169,8 @@ class Memo:
         if key is None:
             return
         self._used.add((kind, key))
-        self._kept[(kind, key)] = result
+        if self._hold or not durable:
+            self._kept[(kind, key)] = result
         if durable and self._store is not None:
             self._store.put(kind, key, result)
 

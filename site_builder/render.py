@@ -1,7 +1,8 @@
-"""Render: turn the validated archive into every file of the site, in memory.
+"""Render: turn the validated archive into every file of the site.
 
-One Jinja2 environment per build; the result is a mapping of output path to bytes, so
-writing (and comparing two builds) is a separate, simple step.
+One Jinja2 environment per build. Files are produced one at a time (`site_files`), so a build
+can write each and let it go; `render_site` collects them when the whole site is wanted in
+memory (the preview server, comparing two builds).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from jinja2 import (
     TemplateError,
     TemplateNotFound,
     TemplateSyntaxError,
-    meta,
     select_autoescape,
 )
 
@@ -102,11 +102,16 @@ def _templates_digest(templates: Path) -> str:
     return digest.hexdigest()
 
 
-def _template_variables(env: Environment, name: str) -> frozenset[str] | None:
-    """The variables a template and every template it extends, includes or imports may read;
+# Tags that name another template: what it reads is read by the page too.
+_REFERENCING = frozenset({"extends", "include", "import", "from"})
+
+
+def _template_names(env: Environment, name: str) -> frozenset[str] | None:
+    """Every name a template, and each template it extends, includes or imports, mentions: a
+    superset of the variables it may read, found by lexing (parsing costs ten times more).
     None when a template is chosen at render time, so any variable may be read."""
     seen: set[str] = set()
-    variables: set[str] = set()
+    names: set[str] = set()
     pending = [name]
     while pending:
         current = pending.pop()
@@ -114,13 +119,17 @@ def _template_variables(env: Environment, name: str) -> frozenset[str] | None:
             continue
         seen.add(current)
         source = env.loader.get_source(env, current)[0] if env.loader else ""
-        tree = env.parse(source, name=current)
-        variables |= meta.find_undeclared_variables(tree)
-        for referenced in meta.find_referenced_templates(tree):
-            if referenced is None:
-                return None
-            pending.append(referenced)
-    return frozenset(variables)
+        tokens = list(env.lexer.tokenize(source, current))
+        for index, token in enumerate(tokens):
+            if token.type != "name":
+                continue
+            names.add(token.value)
+            if token.value in _REFERENCING and index > 0 and tokens[index - 1].type == "block_begin":
+                following = tokens[index + 1] if index + 1 < len(tokens) else None
+                if following is None or following.type != "string":
+                    return None
+                pending.append(following.value)
+    return frozenset(names)
 
 
 def _render_page(env: Environment, archive: Archive, view: PageView, templates_key: str, memo: Memo) -> bytes:
@@ -131,19 +140,19 @@ def _render_page(env: Environment, archive: Archive, view: PageView, templates_k
 
     if not memo.remembers:
         return render()  # the inputs below exist only to key results that a one-shot build discards
-    variables = memo.get(
-        "template variables", (templates_key, view.template), lambda: _template_variables(env, view.template), durable=True
-    )
+    names = memo.get("template names", (templates_key, view.template), lambda: _template_names(env, view.template))
     # A page reads the whole archive only if its templates name it (the home, about and 404 pages).
-    reads_archive = variables is None or "archive" in variables
+    reads_archive = names is None or "archive" in names
     return memo.get("page", (templates_key, archive if reads_archive else archive.site, view), render, durable=True)
 
 
-def render_site(archive: Archive, root: Path, csl: CslFormatter | None = None, memo: Memo | None = None) -> dict[str, bytes]:
-    """Every output file of the site: relative path -> bytes.
+def site_files(archive: Archive, root: Path, csl: CslFormatter | None = None, memo: Memo | None = None) -> Iterator[tuple[str, bytes]]:
+    """Every output file of the site, as (relative path, bytes), one at a time.
 
-    With a memo kept from an earlier build (as `serve` keeps one), only the pages, citations,
-    feeds and downloads whose inputs changed are computed again; the result is the same.
+    Files are produced as they are rendered, so a build can write each one and let it go
+    instead of holding the whole site (peak memory). Each path comes once; the order carries
+    no meaning. With a memo kept from an earlier build (as `serve` keeps one), only the pages,
+    citations, feeds and downloads whose inputs changed are computed again; the result is the same.
     """
     memo = Memo(remember=False) if memo is None else memo
     templates = root / "templates"
@@ -155,33 +164,50 @@ def render_site(archive: Archive, root: Path, csl: CslFormatter | None = None, m
         (templates_key, str(templates), archive.site.base_url),
         lambda: create_environment(templates, site_urls),
     )
-    files: dict[str, bytes] = {}
     # The whole-archive outputs first: their working memory then adds to little else (peak RSS).
-    files.update(memo.get("feeds", archive, lambda: feed_files(archive, site_urls.absolute)))
-    files.update(memo.get("data downloads", archive, lambda: data_files(archive, site_urls.absolute)))
+    # A one-shot build never asks twice, so it does not hold them.
+    if memo.holds:
+        yield from memo.get("feeds", archive, lambda: feed_files(archive, site_urls.absolute)).items()
+        yield from memo.get("data downloads", archive, lambda: data_files(archive, site_urls.absolute)).items()
+    else:
+        yield from feed_files(archive, site_urls.absolute).items()
+        yield from data_files(archive, site_urls.absolute).items()
     views = page_views(archive, site_urls, csl, memo)
+    # A moved page's citation downloads stay available at its old address too.
+    moved: dict[str, list[str]] = {}
+    for old, new in archive.redirects:
+        for kind in urls.CITATION_FORMATS:
+            moved.setdefault(urls.citation(new.lstrip("/"), kind), []).append(urls.citation(old.lstrip("/"), kind))
     # Rendered a search shard at a time, each shard indexed (by Pagefind, a process of its own)
-    # while the next is rendered; the files are sorted at the end, so the order never shows.
+    # while the next is rendered.
     by_shard: dict[str, list[PageView]] = {}
     for view in views:
         by_shard.setdefault(shard_of(view.output), []).append(view)
     with SearchIndexer(archive.site.language, memo) as indexer:
         for shard_views in by_shard.values():
+            pages: dict[str, bytes] = {}
             for view in shard_views:
                 with _template_problems(root, view.template):
-                    files[view.output] = _render_page(env, archive, view, templates_key, memo)
+                    pages[view.output] = _render_page(env, archive, view, templates_key, memo)
+                yield view.output, pages[view.output]
                 if view.citation is not None:
-                    files.update(_citation_files(view.path, view.citation))
-            indexer.add({view.output: files[view.output] for view in shard_views})
-        files.update(indexer.bundle())
-    # A moved page's citation downloads stay available at its old address too.
-    for old, new in archive.redirects:
-        for kind in urls.CITATION_FORMATS:
-            moved = files.get(urls.citation(new.lstrip("/"), kind))
-            if moved is not None:
-                files[urls.citation(old.lstrip("/"), kind)] = moved
-    files["sitemap.xml"] = _sitemap(views, site_urls)
+                    for name, content in _citation_files(view.path, view.citation).items():
+                        yield name, content
+                        for old in moved.get(name, ()):
+                            yield old, content
+            indexer.add(pages)
+        yield from indexer.bundle().items()
+    yield "sitemap.xml", _sitemap(views, site_urls)
     # Crawlers read robots.txt only at a host's root: below a path it is a template for the host's own.
-    files["robots.txt"] = f"User-agent: *\nAllow: {site_urls.base_path}\nSitemap: {site_urls.absolute('sitemap.xml')}\n".encode()
-    files.update(_static_files(root / "static"))
+    yield "robots.txt", f"User-agent: *\nAllow: {site_urls.base_path}\nSitemap: {site_urls.absolute('sitemap.xml')}\n".encode()
+    yield from _static_files(root / "static").items()
+
+
+def render_site(archive: Archive, root: Path, csl: CslFormatter | None = None, memo: Memo | None = None) -> dict[str, bytes]:
+    """Every output file of the site in memory, sorted by path: relative path -> bytes."""
+    files: dict[str, bytes] = {}
+    for name, content in site_files(archive, root, csl, memo):
+        if name in files:
+            raise ValueError(f"{name} is produced twice")
+        files[name] = content
     return dict(sorted(files.items()))

@@ -1,13 +1,14 @@
-"""Write the site: only what changed, and never a half-written file.
+"""Write the site: as it is rendered, only what changed, and never a half-written file.
 
-Nothing is written unless the whole build succeeded (a content error stops the build before
-this step), so a failed build leaves the previous site byte-identical.
+Files arrive one at a time and are written at once to a staging folder beside the site, so a
+build never holds the whole site in memory. The site itself is touched only once every file
+has arrived: a build that fails, while rendering or writing, leaves the previous site as it was.
 
-A first build writes into a sibling folder and swaps it in once complete. A rebuild updates the
-existing folder in place: each changed file is written beside its target and renamed over it
-(a reader sees the old file or the new, never part of one), unchanged files are not touched,
-and files the site no longer has are removed. Rewriting thousands of unchanged files, and
-deleting the old copy, would otherwise cost more than the whole rest of a warm rebuild.
+A first build's staging folder is complete and is swapped in. A rebuild stages only the files
+that differ from the site's, then moves each over its target (a reader sees the old file or the
+new, never part of one), leaves unchanged files untouched, and removes files the site no longer
+has. Rewriting thousands of unchanged files, and deleting the old copy, would otherwise cost
+more than the whole rest of a warm rebuild.
 """
 
 from __future__ import annotations
@@ -16,31 +17,31 @@ import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 
-def _check_layout(files: dict[str, bytes]) -> None:
-    """Refuse a file list in which one path would have to be both a file and a folder."""
-    names = set(files)
-    for name in names:
+class _Layout:
+    """The paths written so far; refuses a path twice, or a path that is both a file and a folder."""
+
+    def __init__(self) -> None:
+        self.files: list[str] = []
+        self._names: set[str] = set()
+        self._folders: dict[str, str] = {}  # folder -> the first file found in it
+
+    def add(self, name: str) -> None:
+        if name in self._names:
+            raise ValueError(f"{name} is produced twice")
+        if name in self._folders:
+            raise ValueError(f"{name} would be both a file and the folder of {self._folders[name]}")
         parts = name.split("/")
         for depth in range(1, len(parts)):
-            if "/".join(parts[:depth]) in names:
-                raise ValueError(f"{'/'.join(parts[:depth])} would be both a file and the folder of {name}")
-
-
-def _write_fresh(files: dict[str, bytes], out: Path) -> None:
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
-    try:
-        for relative, content in files.items():
-            target = staging / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content)
-        staging.chmod(0o755)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    staging.rename(out)
+            folder = "/".join(parts[:depth])
+            if folder in self._names:
+                raise ValueError(f"{folder} would be both a file and the folder of {name}")
+            self._folders.setdefault(folder, name)
+        self._names.add(name)
+        self.files.append(name)
 
 
 def _existing_files(out: Path) -> set[str]:
@@ -52,52 +53,65 @@ def _existing_files(out: Path) -> set[str]:
     return found
 
 
-def _replace(target: Path, content: bytes) -> None:
-    """Write `content` beside `target` and rename it over, so the file is never seen half-written."""
+def _unchanged(target: Path, content: bytes) -> bool:
+    try:
+        return target.stat().st_size == len(content) and target.read_bytes() == content
+    except OSError:
+        return False  # missing, a folder, or unreadable: write it again
+
+
+def _stage(staging: Path, relative: str, content: bytes) -> None:
+    target = staging / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(content)
+
+
+def _move_into_place(staged: Path, target: Path, out: Path) -> None:
+    """Rename a staged file over its target, clearing a file or folder of the old site in its way."""
     if target.is_dir():
         shutil.rmtree(target)  # a folder of the old site where the new one has a file
+    for parent in reversed(target.relative_to(out).parents):
+        folder = out / parent
+        if folder.is_file():
+            folder.unlink()  # a file of the old site where the new one has a folder
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.new")
-    try:
-        with open(temporary, "wb") as file:
-            file.write(content)
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    os.replace(staged, target)
 
 
-def _update_in_place(files: dict[str, bytes], out: Path) -> None:
-    existing = _existing_files(out)
-    stale = existing - set(files)
-    for relative in stale:
-        (out / relative).unlink()
-    for relative, content in files.items():
-        target = out / relative
-        if relative in existing and target.is_file():
-            try:
-                if target.read_bytes() == content:
-                    continue
-            except OSError:
-                pass  # unreadable: write it again
-        elif relative not in existing:
-            # A file of the old site may stand where the new one has a folder.
-            for parent in Path(relative).parents:
-                if parent.as_posix() in existing and (out / parent).is_file():
-                    (out / parent).unlink()
-                    existing.discard(parent.as_posix())
-        _replace(target, content)
-    # Folders left empty by removed files go too (a new file may have refilled one).
-    for folder in sorted({parent for relative in stale for parent in Path(relative).parents if parent != Path(".")}, reverse=True):
-        with contextlib.suppress(OSError):  # not empty, or already gone
-            (out / folder).rmdir()
+def write_site(files: Iterable[tuple[str, bytes]], out: Path) -> list[str]:
+    """Write every (relative path, bytes) of `files` into `out`; return the paths written, in order.
 
-
-def write_site(files: dict[str, bytes], out: Path) -> None:
-    _check_layout(files)
+    If `files` raises (a content error found while rendering) or a path is refused, the
+    exception propagates and `out` is left exactly as it was.
+    """
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    if out.is_dir():
-        _update_in_place(files, out)
-    else:
-        _write_fresh(files, out)
+    rebuild = out.is_dir()
+    existing = _existing_files(out) if rebuild else set()
+    layout = _Layout()
+    changed: list[str] = []
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    try:
+        for relative, content in files:
+            layout.add(relative)
+            if rebuild and relative in existing and _unchanged(out / relative, content):
+                continue
+            _stage(staging, relative, content)
+            changed.append(relative)
+        if not rebuild:
+            staging.chmod(0o755)
+            staging.rename(out)
+            return layout.files
+        stale = existing - set(layout.files)
+        for relative in stale:
+            with contextlib.suppress(FileNotFoundError):  # its folder may already be gone
+                (out / relative).unlink()
+        for relative in changed:
+            _move_into_place(staging / relative, out / relative, out)
+        # Folders left empty by removed files go too (a new file may have refilled one).
+        for folder in sorted({parent for relative in stale for parent in Path(relative).parents if parent != Path(".")}, reverse=True):
+            with contextlib.suppress(OSError):  # not empty, or already gone
+                (out / folder).rmdir()
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return layout.files

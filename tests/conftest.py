@@ -80,5 +80,5 @@ def site_files(archive: Archive) -> dict[str, bytes]:
 def site(site_files: dict[str, bytes], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The real archive, built once into a temporary folder."""
     out = tmp_path_factory.mktemp("build") / "_site"
-    write_site(site_files, out)
+    write_site(site_files.items(), out)
     return out

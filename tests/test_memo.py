@@ -40,6 +40,34 @@ def test_memo_reuses_equal_inputs_and_forgets_unused_results() -> None:
     assert memo.get("opaque", object(), lambda: 1) == 1 and memo.get("opaque", object(), lambda: 2) == 2
 
 
+class _CountingStore:
+    def __init__(self) -> None:
+        self.entries: dict[tuple[str, str], object] = {}
+        self.reads = 0
+
+    def get(self, kind: str, key: str) -> object | None:
+        self.reads += 1
+        return self.entries.get((kind, key))
+
+    def put(self, kind: str, key: str, value: object) -> None:
+        self.entries[(kind, key)] = value
+
+
+def test_a_one_shot_build_leaves_durable_results_in_its_store() -> None:
+    """A one-shot build asks for each page once: holding them all in memory too would double its peak."""
+    store = _CountingStore()
+    one_shot = Memo(remember=False, store=store)
+    assert not one_shot.holds
+    assert one_shot.get("page", "inputs", lambda: b"page", durable=True) == b"page"
+    assert one_shot.get("page", "inputs", lambda: b"again", durable=True) == b"page"
+    assert store.reads == 2, "the second ask went back to the store: nothing durable was held"
+    assert one_shot.get("small", "inputs", lambda: 1) == 1 and one_shot.get("small", "inputs", lambda: 2) == 1
+    serving = Memo(store=store)
+    assert serving.holds
+    assert serving.get("page", "inputs", lambda: b"x", durable=True) == b"page"
+    assert serving.get("page", "inputs", lambda: b"x", durable=True) == b"page" and store.reads == 3
+
+
 def _rebuild(project: Path, memo: Memo) -> dict[str, bytes]:
     memo.start_build()
     files = render_site(load_archive(project), project, memo=memo)

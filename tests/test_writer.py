@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,8 @@ def _tree(out: Path) -> dict[str, bytes]:
 
 def test_replaces_the_previous_site_entirely(tmp_path: Path) -> None:
     out = tmp_path / "_site"
-    write_site({"old.html": b"old", "gone/deep/page.html": b"x", "index.html": b"1"}, out)
-    write_site({"index.html": b"2", "a/b.txt": b"b"}, out)
+    write_site({"old.html": b"old", "gone/deep/page.html": b"x", "index.html": b"1"}.items(), out)
+    write_site({"index.html": b"2", "a/b.txt": b"b"}.items(), out)
     assert _tree(out) == {"a/b.txt": b"b", "index.html": b"2"}
     assert not (out / "gone").exists(), "folders emptied by the rebuild are removed"
     assert [p.name for p in tmp_path.iterdir()] == ["_site"], "no staging folder is left behind"
@@ -27,9 +28,9 @@ def test_replaces_the_previous_site_entirely(tmp_path: Path) -> None:
 
 def test_a_rebuild_touches_only_changed_files(tmp_path: Path) -> None:
     out = tmp_path / "_site"
-    write_site({"same.html": b"same", "changed.html": b"before"}, out)
+    write_site({"same.html": b"same", "changed.html": b"before"}.items(), out)
     same, changed = os.stat(out / "same.html"), os.stat(out / "changed.html")
-    write_site({"same.html": b"same", "changed.html": b"after"}, out)
+    write_site({"same.html": b"same", "changed.html": b"after"}.items(), out)
     assert os.stat(out / "same.html").st_ino == same.st_ino and os.stat(out / "same.html").st_mtime_ns == same.st_mtime_ns
     # A changed file is a new file renamed over the old one: a reader never sees it half-written.
     assert os.stat(out / "changed.html").st_ino != changed.st_ino
@@ -39,23 +40,61 @@ def test_a_rebuild_touches_only_changed_files(tmp_path: Path) -> None:
 
 def test_files_and_folders_may_trade_places(tmp_path: Path) -> None:
     out = tmp_path / "_site"
-    write_site({"x/index.html": b"folder", "y": b"file"}, out)
-    write_site({"x": b"now a file", "y/index.html": b"now a folder"}, out)
+    write_site({"x/index.html": b"folder", "y": b"file"}.items(), out)
+    write_site({"x": b"now a file", "y/index.html": b"now a folder"}.items(), out)
     assert _tree(out) == {"x": b"now a file", "y/index.html": b"now a folder"}
 
 
 def test_written_files_are_readable_by_the_web_server(tmp_path: Path) -> None:
     out = tmp_path / "_site"
-    write_site({"index.html": b"1"}, out)
-    write_site({"index.html": b"2", "new.html": b"n"}, out)
+    write_site({"index.html": b"1"}.items(), out)
+    write_site({"index.html": b"2", "new.html": b"n"}.items(), out)
     for name in ("index.html", "new.html"):
         assert stat.S_IMODE(os.stat(out / name).st_mode) & 0o044 == 0o044, name
 
 
 def test_a_refused_write_leaves_the_previous_site(tmp_path: Path) -> None:
     out = tmp_path / "_site"
-    write_site({"index.html": b"good"}, out)
+    write_site({"index.html": b"good"}.items(), out)
     with pytest.raises(ValueError, match=r"x would be both a file and the folder of x/index\.html"):
-        write_site({"x/index.html": b"new", "x": b"a file where a folder is", "index.html": b"bad"}, out)
+        write_site({"x/index.html": b"new", "x": b"a file where a folder is", "index.html": b"bad"}.items(), out)
     assert _tree(out) == {"index.html": b"good"}
     assert [p.name for p in tmp_path.iterdir()] == ["_site"]
+
+
+def _failing_midway(files: dict[str, bytes]) -> Iterator[tuple[str, bytes]]:
+    yield from files.items()
+    raise RuntimeError("a template failed halfway through the build")
+
+
+@pytest.mark.parametrize("first_build", [True, False])
+def test_a_build_failing_while_files_arrive_leaves_the_previous_site(tmp_path: Path, first_build: bool) -> None:
+    out = tmp_path / "_site"
+    if not first_build:
+        write_site({"index.html": b"good", "kept.html": b"kept"}.items(), out)
+    before = _tree(out) if out.exists() else None
+    with pytest.raises(RuntimeError, match="halfway"):
+        write_site(_failing_midway({"index.html": b"bad", "new/page.html": b"new"}), out)
+    assert (_tree(out) if out.exists() else None) == before
+    assert [p.name for p in tmp_path.iterdir()] == ([] if first_build else ["_site"]), "no staging folder is left behind"
+
+
+def test_the_site_is_changed_only_once_every_file_has_arrived(tmp_path: Path) -> None:
+    out = tmp_path / "_site"
+    write_site({"index.html": b"old", "stale.html": b"stale"}.items(), out)
+
+    def arriving() -> Iterator[tuple[str, bytes]]:
+        for name in ("index.html", "new.html", "deep/er.html"):
+            yield name, b"new " + name.encode()
+            assert _tree(out) == {"index.html": b"old", "stale.html": b"stale"}
+
+    assert write_site(arriving(), out) == ["index.html", "new.html", "deep/er.html"]
+    assert _tree(out) == {"deep/er.html": b"new deep/er.html", "index.html": b"new index.html", "new.html": b"new new.html"}
+
+
+def test_a_path_produced_twice_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "_site"
+    write_site({"index.html": b"good"}.items(), out)
+    with pytest.raises(ValueError, match=r"index\.html is produced twice"):
+        write_site(iter([("index.html", b"one"), ("index.html", b"two")]), out)
+    assert _tree(out) == {"index.html": b"good"}
