@@ -430,7 +430,8 @@ def _read_statements(
     across `workers` processes when there are enough of them. Problems are never remembered,
     so each is reported again until it is fixed.
     """
-    context = reader.context()
+    # Digested once: the context is shared by every file and as large as the tier history.
+    context = memo.key(reader.context())
     results: list[_Read | None] = []
     keys: list[str | None] = []
     pending: list[tuple[int, Path, bytes, str | None]] = []
@@ -441,7 +442,7 @@ def _read_statements(
             results.append((None, [_unreadable(reader.project.shown(path), error)]))
             keys.append(None)
             continue
-        key = memo.key((reader.project.shown(path), data, context))
+        key = memo.key((reader.project.shown(path), data, context)) if context is not None else None
         keys.append(key)
         remembered = memo.recall("statement", key, durable=True)
         results.append((remembered, []) if remembered is not None else None)
