@@ -1,6 +1,7 @@
 """Benchmark: time from saving a statement to the browser showing the change, through `serve`.
 
-Starts `python build.py serve` on a copy of the real archive, opens a statement page in
+Starts `python build.py serve` on a copy of the real archive (or, with `--statements N`, on N
+generated statements, as `build_speed.py` makes them), opens a statement page in
 Debian's chromium, then edits the statement's summary again and again. For each edit it
 records the time from the file write to the first animation frame after the reloaded page's
 DOMContentLoaded (the browser's own clock, read by an init script), and the server's own
@@ -9,6 +10,7 @@ rebuild time (from its "Rebuilt in N ms" line). Prints medians; rerun with `make
 
 from __future__ import annotations
 
+import argparse
 import os
 import queue
 import re
@@ -27,6 +29,7 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.build_speed import generate, project_site  # noqa: E402
 from tests.browser_support import CHROMIUM_ARGS, HOST  # noqa: E402
 
 CONTENT = ("statements", "data", "schema", "templates", "static")
@@ -64,14 +67,24 @@ def wait_for_line(lines: queue.Queue[str], pattern: re.Pattern[str], timeout: fl
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--statements", type=int, default=None, help="generated statements instead of the real archive")
+    args = parser.parse_args()
     chromium = shutil.which("chromium")
     if chromium is None:
         sys.exit("Debian's chromium is needed: apt-get install -y chromium")
     with tempfile.TemporaryDirectory() as scratch:
-        project = Path(scratch)
-        for name in CONTENT:
-            shutil.copytree(ROOT / name, project / name)
-        statement = project / STATEMENT
+        project = Path(scratch) / "project"
+        if args.statements is None:
+            for name in CONTENT:
+                shutil.copytree(ROOT / name, project / name)
+            statement, page_path, archive = project / STATEMENT, PAGE, "the real archive"
+        else:
+            generated = generate(args.statements)
+            project_site(project, generated)
+            edited_one = generated[len(generated) // 2]
+            statement = project / "statements" / f"{edited_one.year}-{edited_one.slug}.md"
+            page_path, archive = f"/{edited_one.year}/{edited_one.slug}/", f"{args.statements} generated statements"
         original = statement.read_text(encoding="utf-8")
         port = free_port()
         server = subprocess.Popen(
@@ -84,12 +97,12 @@ def main() -> None:
         lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=read_lines, args=(server.stdout, lines), daemon=True).start()
         try:
-            wait_for_line(lines, re.compile(r"^Serving "))
+            wait_for_line(lines, re.compile(r"^Serving "), timeout=600)
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
                 page = browser.new_page()
                 page.add_init_script(SHOWN_AT)
-                page.goto(f"http://{HOST}:{port}{PAGE}")
+                page.goto(f"http://{HOST}:{port}{page_path}")
                 page.wait_for_function("window.__shownAt !== undefined")
                 latencies, rebuilds = [], []
                 for number in range(EDITS):
@@ -110,9 +123,7 @@ def main() -> None:
             server.wait(timeout=10)
     # The figures move with whatever else the machine is doing; say how busy it was.
     load = os.getloadavg()[0]
-    print(
-        f"save-to-reload latency on the real archive, {EDITS} edits of a statement's summary ({os.cpu_count()} cores, load average {load:.1f}):"
-    )
+    print(f"save-to-reload latency on {archive}, {EDITS} edits of a statement's summary ({os.cpu_count()} cores, load average {load:.1f}):")
     print(f"  browser shows the change: median {statistics.median(latencies):.0f} ms (min {min(latencies):.0f}, max {max(latencies):.0f})")
     print(f"  server rebuild alone:     median {statistics.median(rebuilds):.0f} ms (min {min(rebuilds):.0f}, max {max(rebuilds):.0f})")
     rest = [total - rebuild for total, rebuild in zip(latencies, rebuilds, strict=True)]

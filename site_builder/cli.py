@@ -171,9 +171,9 @@ def main(argv: list[str] | None = None) -> int:
         return check(root)
     if args.command == "lock":
         return lock(root)
+    cache = None if args.no_cache else (args.cache or root / ".cache")
     if args.command == "serve":
-        return serve(root, args.port)
+        return serve(root, args.port, cache)
     if args.command == "new":
         return new(root, args.year, args.slug, args.another)
-    cache = None if args.no_cache else (args.cache or root / ".cache")
     return build(root, out, args.base_url, cache)

@@ -28,6 +28,9 @@ from urllib.parse import unquote, urlsplit
 import watchfiles
 from markupsafe import escape
 
+from .build_cache import BuildCache
+from .citation_cache import CitationCache
+from .csl import CslFormatter, available_cores
 from .errors import ContentError, ContentErrors, display_path
 from .loader import load_archive
 from .memo import Memo
@@ -113,10 +116,13 @@ class Build:
 class Preview:
     """The site as last built from the content, kept in memory, and who waits for the next build."""
 
-    def __init__(self, root: Path, base_url: str) -> None:
+    def __init__(self, root: Path, base_url: str, cache: Path | None = None) -> None:
         self.root = root
         self.base_url = base_url
-        self._memo = Memo()
+        # With the build's cache the first build reuses what earlier ones computed; later builds
+        # reuse what the memo holds, so only the first pays for reading the store.
+        self._memo = Memo(store=BuildCache(cache / "results") if cache is not None else None)
+        self._citations = CitationCache(cache / "citations") if cache is not None else None
         self._current = Build(0)
         self._built = threading.Condition()
         self._stopping = False
@@ -131,8 +137,11 @@ class Preview:
         started = time.perf_counter()
         self._memo.start_build()
         try:
-            archive = load_archive(self.root, base_url=self.base_url, memo=self._memo)
-            files = render_site(archive, self.root, memo=self._memo)
+            # Worker processes only for the first build: later ones run beside the server's
+            # threads, and a process forked then could inherit a lock some thread holds.
+            workers = available_cores() if self.current.version == 0 else 1
+            archive = load_archive(self.root, base_url=self.base_url, memo=self._memo, workers=workers)
+            files = render_site(archive, self.root, CslFormatter(self._citations, workers), memo=self._memo)
         except ContentErrors as problems:
             build = Build(self.current.version + 1, self.current.files, tuple(problems.errors))
             for error in build.errors:
@@ -278,9 +287,9 @@ class PreviewHandler(BaseHTTPRequestHandler):
             super().log_request(code, size)
 
 
-def serve(root: Path, port: int) -> int:
+def serve(root: Path, port: int, cache: Path | None = None) -> int:
     """Build, serve on localhost and rebuild on every change until interrupted."""
-    preview = Preview(root, f"http://localhost:{port}/")
+    preview = Preview(root, f"http://localhost:{port}/", cache)
     handler = functools.partial(PreviewHandler, preview=preview)
     try:
         server = ThreadingHTTPServer(("127.0.0.1", port), handler)

@@ -237,3 +237,17 @@ def test_serve_reloads_the_open_page_shows_errors_and_recovers(
     process.wait(timeout=10)
     assert process.stderr is not None
     assert f"{STATEMENT}:3: front-matter: YAML syntax error" in process.stderr.read()
+
+
+def test_a_restarted_preview_reuses_what_the_last_one_kept(project: Path, tmp_path: Path) -> None:
+    """With the build cache, restarting `serve` does not read, format or render everything again."""
+    cache = tmp_path / "cache"
+    first = Preview(project, "http://localhost:8000/", cache)
+    built = first.rebuild()
+    assert first._memo.computed["page"] > 0
+    again = Preview(project, "http://localhost:8000/", cache)
+    rebuilt = again.rebuild()
+    assert rebuilt.files == built.files
+    computed = again._memo.computed
+    assert computed["statement"] == computed["page"] == computed["statement citation"] == 0, dict(computed)
+    assert Preview(project, "http://localhost:8000/").rebuild().files == built.files, "the same site without a cache"
