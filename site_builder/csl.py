@@ -108,17 +108,33 @@ def _style(name: str) -> Any:
 
 
 _MEMO = "_site_builder_memo"
+_PINNED = "_site_builder_pinned"
+_MISSING = object()
+_KEYWORDS = object()  # separates positional from keyword arguments in a memo key
+
+
+def _answers(node: Any) -> dict[Any, Any]:
+    """The answers remembered for one style element, kept on the element itself.
+
+    lxml makes a new Python proxy (with an empty `__dict__`) whenever no proxy of an element is
+    alive, so an element given a memo is pinned on its tree's root, which the parsed style keeps
+    alive: the proxy, and with it the memo, then lasts as long as the tree.
+    """
+    found: dict[Any, Any] | None = node.__dict__.get(_MEMO)
+    if found is None:
+        found = node.__dict__[_MEMO] = {}
+        node.getroottree().getroot().__dict__.setdefault(_PINNED, []).append(node)
+    return found
 
 
 def _memoise_style_lookups() -> None:
-    """Remember citeproc-py's XPath look-ups and `calls_variable` answers per style tree.
+    """Remember what citeproc-py works out again and again from a parsed style tree.
 
     citeproc-py answers "which macro is called X", "which term", "does this group call a
     variable" by searching the style's XML again for every element of every entry: most of its
-    time. The style trees never change once parsed, so each answer is remembered on the tree's
-    root element (which the parsed style keeps alive), keyed by the asking element. Keeping the
-    element in the key also keeps lxml from replacing its Python proxy. The patch only caches:
-    every answer is the one citeproc-py computed the first time.
+    time. The style trees never change once parsed, so each answer is remembered on the asking
+    element (see `_answers`). The patches only cache: every answer is the one citeproc-py
+    computed the first time.
     """
     from citeproc import model
 
@@ -126,21 +142,15 @@ def _memoise_style_lookups() -> None:
     if getattr(element.xpath_search, _MEMO, False):
         return
 
-    def memo(node: Any) -> dict[Any, Any]:
-        root = node.getroottree().getroot()
-        found: dict[Any, Any] | None = root.__dict__.get(_MEMO)
-        if found is None:
-            found = root.__dict__[_MEMO] = {}
-        return found
-
     def remembered(method: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(method)
-        def lookup(self: Any, *args: Any) -> Any:
-            answers = memo(self)
-            key = (method, self, *args)
-            if key not in answers:
-                answers[key] = method(self, *args)
-            return answers[key]
+        def lookup(self: Any, *args: Any, **kwargs: Any) -> Any:
+            answers = self.__dict__.get(_MEMO) or _answers(self)
+            key = (method, *args, _KEYWORDS, *kwargs.items()) if kwargs else (method, *args)
+            found = answers.get(key, _MISSING)
+            if found is _MISSING:
+                found = answers[key] = method(self, *args, **kwargs)
+            return found
 
         setattr(lookup, _MEMO, True)
         return lookup
@@ -148,7 +158,145 @@ def _memoise_style_lookups() -> None:
     element.xpath_search = remembered(element.xpath_search)
     model.Parent.calls_variable = remembered(model.Parent.calls_variable)
     model.Text.calls_variable = remembered(model.Text.calls_variable)
+    # A macro by name, a term (by name, form and the other arguments, given the same way), and a
+    # locale option (read by every quoting element) come from the style's and its locales'
+    # trees only. A term's text is not remembered: it is preformatted by the bibliography's formatter.
+    element.get_macro = remembered(element.get_macro)
+    element.get_term = remembered(element.get_term)
+    element.get_locale_option = remembered(element.get_locale_option)
+    _remember_roots(model)
+    _remember_plain_formatting(model)
+    _remember_conditions(model)
     _remember_item_references()
+
+
+def _remember_roots(model: Any) -> None:
+    """Remember each element's root, and which root holds the formatter it uses.
+
+    Every formatting step asks for the root (a new tree object each time) and the formatter
+    (the root again, twice). The elements of a parsed style never move (citeproc-py only inserts
+    a new `cs:name`, before asking it anything), so the root is remembered, except for a
+    detached element, which is its own root until inserted. The formatter itself is not
+    remembered: each bibliography sets its own on the style, so it is read from the root.
+    """
+    element = model.CitationStylesElement
+    find_root = element.get_root
+
+    def get_root(self: Any) -> Any:
+        answers = self.__dict__.get(_MEMO) or _answers(self)
+        root = answers.get(get_root)
+        if root is None:
+            root = find_root(self)
+            if root is not self or isinstance(root, model.Style | model.Locale):
+                answers[get_root] = root
+        return root
+
+    def get_formatter(self: Any) -> Any:
+        answers = self.__dict__.get(_MEMO) or _answers(self)
+        owner = answers.get(get_formatter)
+        if owner is None:
+            root = self.get_root()
+            # As citeproc-py does: a locale's elements use the formatter of the style it serves.
+            owner = root.style if isinstance(root, model.Locale) else root
+            if root is answers.get(get_root):
+                answers[get_formatter] = owner
+        return owner.formatter
+
+    element.get_root = get_root
+    element.get_formatter = get_formatter
+
+
+# The formatting attributes `Formatted.format` applies, with the values that leave text as it is.
+_PLAIN = (
+    ("font-style", "normal"),
+    ("font-variant", "normal"),
+    ("font-weight", "normal"),
+    ("text-decoration", "none"),
+    ("vertical-align", "baseline"),
+)
+
+
+def _remember_plain_formatting(model: Any) -> None:
+    """Remember which elements have no formatting attributes, and return their text directly.
+
+    `Formatted.format` asks for the formatter and reads five attributes for every element it
+    formats, though most elements set none of them: then it returns the text as it is (a number
+    as a string), which is what the shortcut returns. Attributes of a parsed style never change,
+    except those of `cs:date-part`, which `Date_Part.process` updates with the calling date's:
+    date parts always take citeproc-py's own path.
+    """
+    formatted = model.Formatted
+    format_text = formatted.format
+
+    def format(self: Any, string: Any) -> Any:
+        if isinstance(self, model.Date_Part):
+            return format_text(self, string)
+        answers = self.__dict__.get(_MEMO) or _answers(self)
+        plain = answers.get(format)
+        if plain is None:
+            plain = answers[format] = all(self.get(name, value) == value for name, value in _PLAIN)
+        if not plain:
+            return format_text(self, string)
+        if isinstance(string, int | float):
+            string = str(string)
+        return string
+
+    formatted.format = format
+
+
+# The conditions `If.render` tests, in its order.
+_CONDITIONS = ("type", "variable", "is-numeric", "is-uncertain-date", "locator", "position")
+
+
+def _remember_conditions(model: Any) -> None:
+    """Remember each `cs:if`'s (and `cs:else-if`'s) conditions as parsed from its attributes.
+
+    `If.render` checks for six attributes, reads `match` twice, and splits (and lower-cases, or
+    rewrites) its type and variable lists for every item it meets: thousands of times an entry
+    for the same few attribute values. The attributes never change, so the parsed forms are
+    remembered per element; the tests run on each item in citeproc-py's order, as before.
+    """
+    condition = model.If
+
+    def parsed(self: Any) -> tuple[tuple[str, ...], str | None, list[str], list[str]]:
+        answers = self.__dict__.get(_MEMO) or _answers(self)
+        found: tuple[tuple[str, ...], str | None, list[str], list[str]] | None = answers.get(parsed)
+        if found is None:
+            tests = tuple(name for name in _CONDITIONS if name in self.attrib)
+            types = [typ.lower() for typ in self.get("type").split()] if "type" in tests else []
+            variables = [var.replace("-", "_") for var in self.get("variable").split()] if "variable" in tests else []
+            found = answers[parsed] = (tests, self.get("match"), types, variables)
+        return found
+
+    def render(self: Any, item: Any, context: Any = None, delimiter: str = "", **kwargs: Any) -> Any:
+        tests, match, types, variables = parsed(self)
+        results: list[Any] = []
+        if "type" in tests and types:
+            # `If._type`, reading the item's type once rather than once per listed type.
+            reference_type = item.reference.type
+            results += [typ == reference_type for typ in types]
+        if "variable" in tests:
+            # `If._variable`.
+            results += ["locator" in item if var == "locator" else var in item.reference for var in variables]
+        if "is-numeric" in tests:
+            results += self._is_numeric(item)
+        if "is-uncertain-date" in tests:
+            results += self._is_uncertain_date(item)
+        if "locator" in tests:
+            results += self._locator(item)
+        if "position" in tests:
+            results += self._position(item, context)
+        if match == "any":
+            result = any(results)
+        elif match == "none":
+            result = not any(results)
+        else:
+            result = all(results)
+        if not result:
+            raise model.ConditionFailed
+        return self.render_children(item, context=context, delimiter=delimiter, **kwargs)
+
+    condition.render = render
 
 
 def _remember_item_references() -> None:
@@ -157,16 +305,13 @@ def _remember_item_references() -> None:
     citeproc-py finds an item's reference again (item -> citation -> bibliography -> source)
     every time a style element reads a variable, hundreds of times per entry; the answer never
     changes once the item is registered, so it is looked up once (a third of the time saved).
+    A cached property stores it in the item's `__dict__`, where later reads find it without a call.
     """
     from citeproc.source import CitationItem
 
     def reference(item: Any) -> Any:
-        found = item.__dict__.get(_REFERENCE)
-        if found is None:
-            found = item.__dict__[_REFERENCE] = item.citation.bibliography.source[item.key]
-        return found
+        return item.citation.bibliography.source[item.key]
 
-    CitationItem.reference = property(reference)
-
-
-_REFERENCE = "_site_builder_reference"
+    remembered = functools.cached_property(reference)
+    remembered.__set_name__(CitationItem, "reference")
+    CitationItem.reference = remembered
