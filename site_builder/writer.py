@@ -60,10 +60,22 @@ def _unchanged(target: Path, content: bytes) -> bool:
         return False  # missing, a folder, or unreadable: write it again
 
 
-def _stage(staging: Path, relative: str, content: bytes) -> None:
-    target = staging / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(content)
+class _Staging:
+    """The folder files are written to as they arrive; it remembers the folders it has made
+    (thousands of files, a few hundred folders: one mkdir each, not one per file)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._made = {str(folder)}
+
+    def write(self, relative: str, content: bytes) -> None:
+        target = os.path.join(self.folder, relative)
+        parent = os.path.dirname(target)
+        if parent not in self._made:
+            os.makedirs(parent, exist_ok=True)
+            self._made.add(parent)
+        with open(target, "wb") as file:
+            file.write(content)
 
 
 def _move_into_place(staged: Path, target: Path, out: Path) -> None:
@@ -92,11 +104,12 @@ def write_site(files: Iterable[tuple[str, bytes]], out: Path) -> list[str]:
     changed: list[str] = []
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     try:
+        stage = _Staging(staging)
         for relative, content in files:
             layout.add(relative)
             if rebuild and relative in existing and _unchanged(out / relative, content):
                 continue
-            _stage(staging, relative, content)
+            stage.write(relative, content)
             changed.append(relative)
         if not rebuild:
             staging.chmod(0o755)
