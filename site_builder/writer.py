@@ -2,7 +2,8 @@
 
 Files arrive one at a time and are written at once to a staging folder beside the site, so a
 build never holds the whole site in memory. The site itself is touched only once every file
-has arrived: a build that fails, while rendering or writing, leaves the previous site as it was.
+has arrived: a build that fails while rendering, or while writing the staging folder, leaves the
+previous site as it was.
 
 A first build's staging folder is complete and is swapped in. A rebuild stages only the files
 that differ from the site's, then moves each over its target (a reader sees the old file or the
