@@ -27,21 +27,21 @@ class _Layout:
 
     def __init__(self) -> None:
         self.files: list[str] = []
-        self._names: set[str] = set()
+        self.names: set[str] = set()  # the same paths, for look-ups
         self._folders: dict[str, str] = {}  # folder -> the first file found in it
 
     def add(self, name: str) -> None:
-        if name in self._names:
+        if name in self.names:
             raise ValueError(f"{name} is produced twice")
         if name in self._folders:
             raise ValueError(f"{name} would be both a file and the folder of {self._folders[name]}")
         parts = name.split("/")
         for depth in range(1, len(parts)):
             folder = "/".join(parts[:depth])
-            if folder in self._names:
+            if folder in self.names:
                 raise ValueError(f"{folder} would be both a file and the folder of {name}")
             self._folders.setdefault(folder, name)
-        self._names.add(name)
+        self.names.add(name)
         self.files.append(name)
 
 
@@ -116,7 +116,7 @@ def write_site(files: Iterable[tuple[str, bytes]], out: Path) -> list[str]:
             staging.chmod(0o755)
             staging.rename(out)
             return layout.files
-        stale = existing - set(layout.files)
+        stale = existing - layout.names
         for relative in stale:
             with contextlib.suppress(FileNotFoundError):  # its folder may already be gone
                 (out / relative).unlink()
