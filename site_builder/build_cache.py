@@ -4,7 +4,7 @@ citations and search-index shards.
 An entry is named by a digest of its kind, the digest of its inputs (see memo.py) and the code
 that computes it: this package's source, Python's version and the installed packages' versions.
 A changed input, a changed template (part of a page's inputs) or an upgraded library therefore
-misses and is computed afresh; an unchanged one is read back. Each file carries a checksum, so a
+misses and is computed afresh; an unchanged one is read back. Each entry carries a checksum, so a
 damaged entry is treated as missing, never used. Deleting the folder is always safe, and a
 cache that cannot be written only costs time.
 
@@ -19,9 +19,10 @@ import hashlib
 import os
 import pickle
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from .entry_store import EntryStore
 
 # A store holding more than this many times the entries one build uses is swept of the rest.
 _SWEEP_ABOVE = 3
@@ -47,22 +48,21 @@ def code_digest() -> str:
 
 
 class BuildCache:
-    """Pickled results under `folder`, one file per (kind, content address)."""
+    """Pickled results in `folder` (one SQLite file, see entry_store.py), by (kind, content address)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self._used: set[Path] = set()
+        self._entries = EntryStore(folder)
+        self._used: set[str] = set()
 
-    def _path(self, kind: str, key: str) -> Path:
-        name = hashlib.sha256(f"{code_digest()}\0{kind}\0{key}".encode()).hexdigest()
-        return self.folder / name[:2] / name[2:]
+    def _name(self, kind: str, key: str) -> str:
+        return hashlib.sha256(f"{code_digest()}\0{kind}\0{key}".encode()).hexdigest()
 
     def get(self, kind: str, key: str) -> Any | None:
-        path = self._path(kind, key)
-        self._used.add(path)
-        try:
-            stored = path.read_bytes()
-        except OSError:
+        name = self._name(kind, key)
+        self._used.add(name)
+        stored = self._entries.read(name)
+        if stored is None:
             return None
         checksum, payload = stored[:32], stored[32:]
         if hashlib.sha256(payload).digest() != checksum:
@@ -73,39 +73,24 @@ class BuildCache:
             return None
 
     def put(self, kind: str, key: str, value: object) -> None:
-        """Store atomically; an entry that cannot be written is simply computed again next time."""
-        target = self._path(kind, key)
-        self._used.add(target)
+        """Store; an entry that cannot be written is simply computed again next time."""
+        name = self._name(kind, key)
+        self._used.add(name)
         try:
             payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(prefix=".", dir=target.parent)
-            with os.fdopen(handle, "wb") as file:
-                file.write(hashlib.sha256(payload).digest() + payload)
-            os.replace(temporary, target)
-        except (OSError, pickle.PicklingError, TypeError, AttributeError):
+        except (pickle.PicklingError, TypeError, AttributeError):
             return
+        self._entries.write(name, hashlib.sha256(payload).digest() + payload)
 
     def sweep(self) -> int:
         """Once the store holds far more than the last build used, delete what it did not use.
 
-        Keeps the folder bounded (a few builds' worth) without costing a warm build anything
-        but one listing. Returns the number of entries deleted.
+        Keeps the store bounded (a few builds' worth; SQLite reuses the freed space) without
+        costing a warm build anything but one count. Returns the number of entries deleted.
         """
-        try:
-            buckets = [entry.path for entry in os.scandir(self.folder) if entry.is_dir()]
-            stored = [entry.path for bucket in buckets for entry in os.scandir(bucket)]
-        except OSError:
+        if self._entries.count() <= _SWEEP_ABOVE * max(len(self._used), 1):
             return 0
-        if len(stored) <= _SWEEP_ABOVE * max(len(self._used), 1):
-            return 0
-        used = {str(path) for path in self._used}
-        deleted = 0
-        for entry in stored:
-            if entry not in used:
-                try:
-                    os.unlink(entry)
-                    deleted += 1
-                except OSError:
-                    continue
-        return deleted
+        return self._entries.keep_only(self._used)
+
+    def close(self) -> None:
+        self._entries.close()

@@ -3,7 +3,7 @@
 An entry is named by the sha256 of everything that can change it: the CSL items as given to
 the processor, the style's name, the bytes of the style and locale files, and the processor's
 own source code (which pins its version). An unchanged reference is therefore formatted once,
-ever; a changed one simply misses. Each file carries a checksum of its text, so a truncated or
+ever; a changed one simply misses. Each entry carries a checksum of its text, so a truncated or
 edited entry is treated as missing, never served. Deleting the folder is always safe.
 """
 
@@ -13,10 +13,10 @@ import functools
 import hashlib
 import importlib.util
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from .entry_store import EntryStore
 
 # Bump when the way entries are assembled from citeproc's output changes.
 ENTRY_FORMAT = "csl-entry-divs/1"
@@ -55,18 +55,15 @@ def entry_key(items: list[dict[str, Any]], style: str) -> str:
 
 
 class CitationCache:
-    """Formatted entries on disk under `folder`, one file per content address."""
+    """Formatted entries in `folder` (one SQLite file, see entry_store.py), by content address."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-
-    def _path(self, key: str) -> Path:
-        return self.folder / key[:2] / key[2:]
+        self._entries = EntryStore(folder)
 
     def get(self, key: str) -> str | None:
-        try:
-            stored = self._path(key).read_bytes()
-        except OSError:
+        stored = self._entries.read(key)
+        if stored is None:
             return None
         checksum, _, text = stored.partition(b"\n")
         if hashlib.sha256(text).hexdigest().encode() != checksum:
@@ -77,14 +74,9 @@ class CitationCache:
             return None
 
     def put(self, key: str, entry: str) -> None:
-        """Store atomically; a cache that cannot be written only costs time, never the build."""
+        """Store; a cache that cannot be written only costs time, never the build."""
         text = entry.encode("utf-8")
-        target = self._path(key)
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(prefix=".", dir=target.parent)
-            with os.fdopen(handle, "wb") as file:
-                file.write(hashlib.sha256(text).hexdigest().encode() + b"\n" + text)
-            os.replace(temporary, target)
-        except OSError:
-            return
+        self._entries.write(key, hashlib.sha256(text).hexdigest().encode() + b"\n" + text)
+
+    def close(self) -> None:
+        self._entries.close()

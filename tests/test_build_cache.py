@@ -4,6 +4,7 @@ nothing in the output."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from site_builder.build_cache import BuildCache
 from site_builder.citation_cache import CitationCache
 from site_builder.cli import main
 from site_builder.csl import CslFormatter
+from site_builder.entry_store import FILE_NAME, EntryStore
 from site_builder.errors import ContentErrors
 from site_builder.loader import load_archive
 from site_builder.memo import Fingerprints, Memo
@@ -62,16 +64,29 @@ def test_an_edit_recomputes_only_what_it_touches(project: Path, tmp_path: Path, 
 def test_damaged_or_foreign_entries_are_misses(project: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     cold, _ = _build(project, cache)
-    entries = sorted(p for p in (cache / "results").rglob("*") if p.is_file())
-    assert entries
-    for number, entry in enumerate(entries):
-        data = entry.read_bytes()
-        # Truncated, a flipped byte, or a valid checksum over something that is not a pickle.
-        damaged = (data[: len(data) // 2], data[:40] + bytes([data[40] ^ 1]) + data[41:], data[:32] + b"not a pickle")[number % 3]
-        entry.write_bytes(damaged)
+    with sqlite3.connect(cache / "results" / FILE_NAME) as connection:
+        entries = connection.execute("SELECT name, payload FROM entries ORDER BY name").fetchall()
+        assert entries
+        for number, (name, data) in enumerate(entries):
+            # Truncated, a flipped byte, or a valid checksum over something that is not a pickle.
+            damaged = (data[: len(data) // 2], data[:40] + bytes([data[40] ^ 1]) + data[41:], data[:32] + b"not a pickle")[number % 3]
+            connection.execute("UPDATE entries SET payload = ? WHERE name = ?", (damaged, name))
     warm, memo = _build(project, cache)
     assert warm == cold
     assert memo.reused["page"] == 0 and memo.reused["statement"] == 0
+
+
+def test_a_cache_file_that_is_not_a_database_is_replaced(project: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cold, _ = _build(project, cache)
+    for folder in ("results", "citations"):
+        for log in (cache / folder).glob(f"{FILE_NAME}-*"):  # its write-ahead log, if any, goes too
+            log.unlink()
+        (cache / folder / FILE_NAME).write_bytes(b"overwritten by something else" * 1000)
+    again, memo = _build(project, cache)
+    assert again == cold and memo.reused["page"] == 0
+    warm, memo = _build(project, cache)
+    assert warm == cold and memo.computed["page"] == 0, "the replaced store keeps what the build before computed"
 
 
 def test_new_code_or_libraries_miss_every_entry(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -100,7 +115,7 @@ def test_the_cli_keeps_its_cache_outside_the_site_and_no_cache_keeps_none(projec
     out, cache = tmp_path / "out", tmp_path / "cache"
     assert main(["--root", str(project), "build", "--out", str(out), "--cache", str(cache)]) == 0
     built = file_digests(out)
-    assert any((cache / "results").rglob("*")) and any((cache / "citations").rglob("*"))
+    assert EntryStore(cache / "results").count() > 0 and EntryStore(cache / "citations").count() > 0
     assert not any(".cache" in name or "results" in name for name in built)
     assert main(["--root", str(project), "build", "--out", str(out), "--cache", str(cache)]) == 0
     assert file_digests(out) == built

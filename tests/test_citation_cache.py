@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 
 from site_builder import citation_cache
 from site_builder.citation_cache import CitationCache, entry_key
+from site_builder.entry_store import FILE_NAME
 
 ITEMS = [{"id": "macao-tip-2024", "type": "webpage", "title": "Macao in 2024", "URL": "https://archive.test/2024/"}]
 
@@ -54,8 +56,9 @@ def test_damaged_entry_is_a_miss(tmp_path: Path, damage: bytes) -> None:
     cache = CitationCache(tmp_path)
     key = entry_key(ITEMS, "apa")
     cache.put(key, "<div>entry</div>")
-    stored = next(p for p in tmp_path.rglob("*") if p.is_file())
-    stored.write_bytes(damage or stored.read_bytes()[:-3])
+    with sqlite3.connect(tmp_path / FILE_NAME) as connection:
+        (stored,) = connection.execute("SELECT payload FROM entries WHERE name = ?", (key,)).fetchone()
+        connection.execute("UPDATE entries SET payload = ? WHERE name = ?", (damage or stored[:-3], key))
     assert cache.get(key) is None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 from site_builder import csl
 from site_builder.citation_cache import CitationCache
 from site_builder.csl import CslFormatter
+from site_builder.entry_store import FILE_NAME, EntryStore
 from site_builder.model import Archive
 from site_builder.render import render_site
 from tests.conftest import ROOT, copy_project, file_digests, run_build_script
@@ -28,7 +30,7 @@ def test_parallel_and_serial_formatting_give_identical_sites(archive: Archive, m
 
 def test_cold_and_warm_cache_give_identical_sites(archive: Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cold = render_site(archive, ROOT, CslFormatter(CitationCache(tmp_path), workers=2))
-    assert len(list(tmp_path.rglob("*"))) > 24
+    assert EntryStore(tmp_path).count() > 24
     monkeypatch.setattr(csl, "_citeproc", _no_citeproc)
     warm = render_site(archive, ROOT, CslFormatter(CitationCache(tmp_path)))
     assert cold == warm
@@ -36,14 +38,14 @@ def test_cold_and_warm_cache_give_identical_sites(archive: Archive, tmp_path: Pa
 
 def test_corrupt_or_deleted_cache_is_harmless(archive: Archive, site_files: dict[str, bytes], tmp_path: Path) -> None:
     render_site(archive, ROOT, CslFormatter(CitationCache(tmp_path)))
-    entries = sorted(p for p in tmp_path.rglob("*") if p.is_file())
-    for index, path in enumerate(entries):
-        if index % 3 == 0:
-            path.unlink()
-        elif index % 3 == 1:
-            path.write_bytes(path.read_bytes()[:-40])
-        else:
-            path.write_bytes(path.read_bytes().replace(b"csl-entry", b"csl-ENTRY"))
+    with sqlite3.connect(tmp_path / FILE_NAME) as connection:
+        entries = connection.execute("SELECT name, payload FROM entries ORDER BY name").fetchall()
+        for index, (name, payload) in enumerate(entries):
+            if index % 3 == 0:
+                connection.execute("DELETE FROM entries WHERE name = ?", (name,))
+            else:
+                damaged = payload[:-40] if index % 3 == 1 else payload.replace(b"csl-entry", b"csl-ENTRY")
+                connection.execute("UPDATE entries SET payload = ? WHERE name = ?", (damaged, name))
     assert render_site(archive, ROOT, CslFormatter(CitationCache(tmp_path))) == site_files
 
 
@@ -53,7 +55,7 @@ def test_build_script_keeps_its_cache_outside_the_site(tmp_path: Path) -> None:
     first = run_build_script(project, out)
     assert first.returncode == 0, first.stderr
     cold = file_digests(out)
-    assert any((project / ".cache" / "citations").rglob("*"))
+    assert EntryStore(project / ".cache" / "citations").count() > 0
     assert not any(".cache" in name for name in cold)
     second = run_build_script(project, out)
     assert second.returncode == 0, second.stderr

@@ -1,0 +1,80 @@
+"""The SQLite file under both caches: entries are whole or absent, shared between processes,
+and a damaged, locked or unwritable file costs time, never a build."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from site_builder import entry_store
+from site_builder.entry_store import FILE_NAME, EntryStore
+
+
+def test_entries_round_trip_and_are_seen_by_another_store_at_once(tmp_path: Path) -> None:
+    store = EntryStore(tmp_path)
+    assert store.read("a") is None
+    store.write("a", b"first")
+    store.write("a", b"second")
+    store.write("b", b"\x00" * 100_000)
+    other = EntryStore(tmp_path)  # another process's view: every write is committed on its own
+    assert other.read("a") == b"second" and other.read("b") == b"\x00" * 100_000
+    assert other.count() == 2
+
+
+def test_keep_only_deletes_every_other_entry(tmp_path: Path) -> None:
+    store = EntryStore(tmp_path)
+    for name in "abcde":
+        store.write(name, name.encode())
+    assert store.keep_only(["b", "d", "not stored"]) == 3
+    assert [store.read(name) for name in "abcde"] == [None, b"b", None, b"d", None]
+
+
+def test_a_file_that_is_not_a_database_is_started_afresh(tmp_path: Path) -> None:
+    (tmp_path / FILE_NAME).write_bytes(b"this is not an SQLite file" * 100)
+    store = EntryStore(tmp_path)
+    assert store.read("a") is None
+    store.write("a", b"kept")
+    assert EntryStore(tmp_path).read("a") == b"kept"
+
+
+def test_a_damaged_database_reads_as_empty_and_is_started_afresh(tmp_path: Path) -> None:
+    store = EntryStore(tmp_path)
+    for number in range(200):
+        store.write(f"entry {number}", bytes([number]) * 5000)
+    store.close()
+    # Overwrite every page after the header page: the file still opens, its tables are garbage.
+    path = tmp_path / FILE_NAME
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = path.read_bytes()
+    path.write_bytes(data[:4096] + b"\xa5" * (len(data) - 4096))
+    damaged = EntryStore(tmp_path)
+    assert damaged.read("entry 7") is None
+    damaged.write("entry 7", b"new")
+    assert EntryStore(tmp_path).read("entry 7") == b"new"
+
+
+def test_a_locked_database_costs_only_the_entries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(entry_store, "_BUSY_SECONDS", 0.1)
+    store = EntryStore(tmp_path)
+    store.write("a", b"before")
+    holder = sqlite3.connect(tmp_path / FILE_NAME, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another process in the middle of a long write
+    try:
+        waiting = EntryStore(tmp_path)
+        waiting.write("b", b"skipped")  # gives up after the busy timeout instead of failing the build
+        assert waiting.read("a") in (None, b"before")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert EntryStore(tmp_path).read("a") == b"before", "the file was not taken for damaged"
+
+
+def test_an_unwritable_folder_costs_nothing_but_time(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    store = EntryStore(blocker / "cache")
+    store.write("a", b"entry")
+    assert store.read("a") is None and store.count() == 0 and store.keep_only([]) == 0
