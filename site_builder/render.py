@@ -7,9 +7,7 @@ memory (the preview server, comparing two builds).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -18,20 +16,17 @@ from jinja2 import (
     Environment,
     FileSystemLoader,
     StrictUndefined,
-    TemplateError,
-    TemplateNotFound,
-    TemplateSyntaxError,
     select_autoescape,
 )
 
 from . import urls
 from .citations import Citation
 from .csl import CslFormatter
-from .errors import ContentError, ContentErrors, display_path
 from .exports import data_files
 from .feeds import feed_files
 from .memo import Memo
 from .model import Archive
+from .pages import PageRenderer
 from .search import SearchIndexer, shard_of
 from .views import PageView, long_date, page_views
 
@@ -74,25 +69,6 @@ def _static_files(static: Path) -> dict[str, bytes]:
     return {"assets/" + path.relative_to(static).as_posix(): path.read_bytes() for path in sorted(static.rglob("*")) if path.is_file()}
 
 
-@contextlib.contextmanager
-def _template_problems(root: Path, name: str) -> Iterator[None]:
-    """A broken or missing template is reported like content: file, line, message."""
-    templates = root / "templates"
-    try:
-        yield
-    except TemplateNotFound as error:
-        raise ContentErrors([ContentError(f"templates/{error.name}", 1, "template", "template is missing")]) from None
-    except TemplateSyntaxError as error:
-        where = f"templates/{error.name or name}"
-        raise ContentErrors([ContentError(where, error.lineno, "template", f"syntax error: {error.message}")]) from None
-    except TemplateError as error:
-        # Jinja2 rewrites tracebacks so that template frames carry the template's file and line.
-        frames = [f for f in traceback.extract_tb(error.__traceback__) if Path(f.filename).is_relative_to(templates)]
-        where = display_path(Path(frames[-1].filename), root) if frames else f"templates/{name}"
-        line = (frames[-1].lineno or 1) if frames else 1
-        raise ContentErrors([ContentError(where, line, "template", str(error.message or error))]) from None
-
-
 def _templates_digest(templates: Path) -> str:
     """One digest of every template's name and content."""
     digest = hashlib.sha256()
@@ -102,57 +78,16 @@ def _templates_digest(templates: Path) -> str:
     return digest.hexdigest()
 
 
-# Tags that name another template: what it reads is read by the page too.
-_REFERENCING = frozenset({"extends", "include", "import", "from"})
-
-
-def _template_names(env: Environment, name: str) -> frozenset[str] | None:
-    """Every name a template, and each template it extends, includes or imports, mentions: a
-    superset of the variables it may read, found by lexing (parsing costs ten times more).
-    None when a template is chosen at render time, so any variable may be read."""
-    seen: set[str] = set()
-    names: set[str] = set()
-    pending = [name]
-    while pending:
-        current = pending.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        source = env.loader.get_source(env, current)[0] if env.loader else ""
-        tokens = list(env.lexer.tokenize(source, current))
-        for index, token in enumerate(tokens):
-            if token.type != "name":
-                continue
-            names.add(token.value)
-            if token.value in _REFERENCING and index > 0 and tokens[index - 1].type == "block_begin":
-                following = tokens[index + 1] if index + 1 < len(tokens) else None
-                if following is None or following.type != "string":
-                    return None
-                pending.append(following.value)
-    return frozenset(names)
-
-
-def _render_page(env: Environment, archive: Archive, view: PageView, templates_key: str, memo: Memo) -> bytes:
-    template = env.get_template(view.template)
-
-    def render() -> bytes:
-        return template.render(archive=archive, site=archive.site, page=view, **view.context).encode()
-
-    if not memo.remembers:
-        return render()  # the inputs below exist only to key results that a one-shot build discards
-    names = memo.get("template names", (templates_key, view.template), lambda: _template_names(env, view.template))
-    # A page reads the whole archive only if its templates name it (the home, about and 404 pages).
-    reads_archive = names is None or "archive" in names
-    return memo.get("page", (templates_key, archive if reads_archive else archive.site, view), render, durable=True)
-
-
-def site_files(archive: Archive, root: Path, csl: CslFormatter | None = None, memo: Memo | None = None) -> Iterator[tuple[str, bytes]]:
+def site_files(
+    archive: Archive, root: Path, csl: CslFormatter | None = None, memo: Memo | None = None, workers: int = 1
+) -> Iterator[tuple[str, bytes]]:
     """Every output file of the site, as (relative path, bytes), one at a time.
 
     Files are produced as they are rendered, so a build can write each one and let it go
     instead of holding the whole site (peak memory). Each path comes once; the order carries
     no meaning. With a memo kept from an earlier build (as `serve` keeps one), only the pages,
     citations, feeds and downloads whose inputs changed are computed again; the result is the same.
+    Pages to render are spread over `workers` processes when there are enough of them.
     """
     memo = Memo(remember=False) if memo is None else memo
     templates = root / "templates"
@@ -183,19 +118,17 @@ def site_files(archive: Archive, root: Path, csl: CslFormatter | None = None, me
     by_shard: dict[str, list[PageView]] = {}
     for view in views:
         by_shard.setdefault(shard_of(view.output), []).append(view)
+    renderer = PageRenderer(env, archive, root, templates_key, memo)
     with SearchIndexer(archive.site.language, memo) as indexer:
-        for shard_views in by_shard.values():
-            pages: dict[str, bytes] = {}
-            for view in shard_views:
-                with _template_problems(root, view.template):
-                    pages[view.output] = _render_page(env, archive, view, templates_key, memo)
-                yield view.output, pages[view.output]
+        for shard_pages in renderer.pages(list(by_shard.values()), workers):
+            for view, page in shard_pages:
+                yield view.output, page
                 if view.citation is not None:
                     for name, content in _citation_files(view.path, view.citation).items():
                         yield name, content
                         for old in moved.get(name, ()):
                             yield old, content
-            indexer.add(pages)
+            indexer.add({view.output: page for view, page in shard_pages})
         yield from indexer.bundle().items()
     yield "sitemap.xml", _sitemap(views, site_urls)
     # Crawlers read robots.txt only at a host's root: below a path it is a template for the host's own.
@@ -203,10 +136,12 @@ def site_files(archive: Archive, root: Path, csl: CslFormatter | None = None, me
     yield from _static_files(root / "static").items()
 
 
-def render_site(archive: Archive, root: Path, csl: CslFormatter | None = None, memo: Memo | None = None) -> dict[str, bytes]:
+def render_site(
+    archive: Archive, root: Path, csl: CslFormatter | None = None, memo: Memo | None = None, workers: int = 1
+) -> dict[str, bytes]:
     """Every output file of the site in memory, sorted by path: relative path -> bytes."""
     files: dict[str, bytes] = {}
-    for name, content in site_files(archive, root, csl, memo):
+    for name, content in site_files(archive, root, csl, memo, workers):
         if name in files:
             raise ValueError(f"{name} is produced twice")
         files[name] = content
