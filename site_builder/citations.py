@@ -14,6 +14,7 @@ and slug), never from the clock, so rebuilding unchanged content yields identica
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import re
@@ -21,11 +22,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
-
-import rispy
-from bibtexparser.entrypoint import write_string
-from bibtexparser.library import Library
-from bibtexparser.model import Entry, Field
 
 from .csl import CslFormatter, CslItem
 from .model import ReportYear, SiteConfig, Statement
@@ -270,6 +266,12 @@ def _html_escaped(value: Any, key: str = "") -> Any:
 
 def _bibtex(items: list[CslItem]) -> str:
     """@misc entries, readable by BibTeX and biblatex; UTF-8 text, LaTeX specials escaped."""
+    # bibtexparser (and rispy, below) are imported on first need: a build whose citations all
+    # come from its cache formats none.
+    from bibtexparser.entrypoint import write_string
+    from bibtexparser.library import Library
+    from bibtexparser.model import Entry, Field
+
     library = Library()
     for item in items:
         fields: list[tuple[str, str]] = []
@@ -302,14 +304,22 @@ def _iso(csl_date: dict[str, list[list[int]]]) -> str:
     return "-".join([f"{parts[0]:04d}", *(f"{p:02d}" for p in parts[1:])])
 
 
-class _RisWriter(rispy.RisWriter):  # type: ignore[misc]
-    """rispy's writer without its "1." counter line, which is not part of RIS."""
+@functools.cache
+def _ris_writer() -> Any:
+    import rispy
 
-    def set_header(self, count: int) -> str:
-        return ""
+    class _RisWriter(rispy.RisWriter):  # type: ignore[misc]
+        """rispy's writer without its "1." counter line, which is not part of RIS."""
+
+        def set_header(self, count: int) -> str:
+            return ""
+
+    return _RisWriter
 
 
 def _ris(items: list[CslItem]) -> str:
+    import rispy
+
     references: list[dict[str, Any]] = []
     for item in items:
         ref: dict[str, Any] = {"type_of_reference": _RIS_TYPES.get(item["type"], "GEN"), "id": item["id"]}
@@ -331,4 +341,4 @@ def _ris(items: list[CslItem]) -> str:
         if "note" in item:
             ref["notes"] = [item["note"]]
         references.append(ref)
-    return str(rispy.dumps(references, implementation=_RisWriter))
+    return str(rispy.dumps(references, implementation=_ris_writer()))

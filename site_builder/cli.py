@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-import uuid
 from pathlib import Path
 
 from .build_cache import BuildCache
@@ -16,7 +15,6 @@ from .loader import load_archive
 from .lock import LOCK_FILE, broken_promises, published_entries, read_lock, write_lock
 from .memo import Memo
 from .render import render_site, site_files
-from .serve import serve
 from .writer import write_site
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,6 +122,8 @@ def _registered_without_text(root: Path, year: int) -> list[str]:
 
 
 def new(root: Path, year: int, slug: str, another: bool = False) -> int:
+    import uuid  # only this verb needs it (it costs start-up time)
+
     path = root / "statements" / f"{year}-{slug}.md"
     if path.exists():
         print(f"{path} already exists", file=sys.stderr)
@@ -173,6 +173,9 @@ def main(argv: list[str] | None = None) -> int:
         return lock(root)
     cache = None if args.no_cache else (args.cache or root / ".cache")
     if args.command == "serve":
+        # Imported for this verb only: the server, its watcher and http.server cost every other one start-up time.
+        from .serve import serve
+
         return serve(root, args.port, cache)
     if args.command == "new":
         return new(root, args.year, args.slug, args.another)

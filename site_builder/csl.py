@@ -10,7 +10,6 @@ citeproc-py is imported only when something is missing, which keeps a warm build
 from __future__ import annotations
 
 import functools
-import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -67,6 +66,8 @@ def _format_all(jobs: list[Job], workers: int) -> list[str]:
     format_job = _citeproc()
     if workers < 2 or len(jobs) < PARALLEL_FROM:
         return [format_job(job) for job in jobs]
+    import multiprocessing  # only here: a build with few entries to format starts no workers
+
     # Parse the styles before forking, so every worker inherits them instead of parsing again.
     for style in sorted({style for _, style in jobs}):
         _style(style)

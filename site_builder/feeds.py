@@ -17,10 +17,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from html import escape
-
-from feedgen.feed import FeedGenerator
+from typing import TYPE_CHECKING
 
 from .model import Archive, Statement
+
+if TYPE_CHECKING:
+    from feedgen.feed import FeedGenerator
 
 FEED_ID = "urn:uuid:6f1d7c52-8d0e-4d55-9a0c-3c1a7e0f4b21"
 
@@ -30,6 +32,9 @@ def _day(date: str) -> datetime:
 
 
 def _generator(archive: Archive, absolute_url: Callable[[str], str], self_path: str, *, rss: bool) -> FeedGenerator:
+    # Imported on first need (with lxml and dateutil): `check` and `new` make no feeds.
+    from feedgen.feed import FeedGenerator
+
     site = archive.site
     statements = archive.archived
     last = max((s.revised for s in statements), default="2000-01-01")

@@ -6,15 +6,17 @@ problem found later (by the schema or by a cross-check) can be reported at its l
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from .characters import forbidden_character
 from .errors import ContentError
+
+if TYPE_CHECKING:
+    import yaml
 
 FieldPath = tuple[str | int, ...]
 
@@ -23,22 +25,26 @@ _UNCLOSED = ("while parsing a flow", "while scanning a quoted scalar")
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_./-]+")
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that keeps dates as the strings they were written as.
+@functools.cache
+def _loaders() -> tuple[type[yaml.SafeLoader], type[yaml.SafeLoader]]:
+    """PyYAML's loaders, made on first need: a build whose files all come from its cache parses no YAML."""
+    import yaml
 
-    The schema checks their form; a date object would make the data depend on how YAML
-    guessed the type, and would not serialise to JSON.
-    """
+    class _Loader(yaml.SafeLoader):
+        """SafeLoader that keeps dates as the strings they were written as.
 
+        The schema checks their form; a date object would make the data depend on how YAML
+        guessed the type, and would not serialise to JSON.
+        """
 
-class _FastLoader(getattr(yaml, "CSafeLoader", _Loader)):  # type: ignore[misc]
-    """The same loader on libyaml, about ten times faster; used while the document is valid."""
+    class _FastLoader(getattr(yaml, "CSafeLoader", _Loader)):  # type: ignore[misc]
+        """The same loader on libyaml, about ten times faster; used while the document is valid."""
 
-
-_Loader.yaml_implicit_resolvers = _FastLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+    _Loader.yaml_implicit_resolvers = _FastLoader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    return _FastLoader, _Loader
 
 
 def field_name(path: FieldPath) -> str:
@@ -96,6 +102,8 @@ class _Walk:
         self._seen: set[int] = set()
 
     def visit(self, node: yaml.Node, path: FieldPath, line: int | None = None) -> None:
+        import yaml  # loaded by the parse that made `node`
+
         self.lines.setdefault(path, line or node.start_mark.line + 1 + self.offset)
         # The composer hands out the same node again for every alias; walking it again could
         # take exponential time ("billion laughs"), and aliases have no use in our data.
@@ -136,15 +144,18 @@ def parse_yaml(text: str, path: str, first_line: int = 1) -> tuple[Any, LineMap]
     libyaml parses; a document it refuses is parsed again by PyYAML's own reader, whose
     messages (and positions) are the ones problem reports are written in.
     """
+    fast, careful = _loaders()
     try:
-        return _parse_yaml(text, path, first_line, _FastLoader)
+        return _parse_yaml(text, path, first_line, fast)
     except ContentError:
-        return _parse_yaml(text, path, first_line, _Loader)
+        return _parse_yaml(text, path, first_line, careful)
 
 
-def _parse_yaml(text: str, path: str, first_line: int, loader_type: type[_Loader]) -> tuple[Any, LineMap]:
+def _parse_yaml(text: str, path: str, first_line: int, loader_type: type[yaml.SafeLoader]) -> tuple[Any, LineMap]:
+    import yaml  # loaded by `_loaders`
+
     offset = first_line - 1
-    loader: _Loader | None = None
+    loader: yaml.SafeLoader | None = None
     try:
         loader = loader_type(text)
         node = loader.get_single_node()

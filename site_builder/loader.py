@@ -6,18 +6,15 @@ contributor every one of them at once.
 
 from __future__ import annotations
 
-import multiprocessing
+import contextlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from markdown_it import MarkdownIt
+from typing import TYPE_CHECKING, Any
 
 from . import schema
 from .errors import ContentError, ContentErrors, display_path
 from .front_matter import Document, LineMap, decode, parse_yaml, split_document
-from .markdown import Highlight, create_parser, render_body, render_note
 from .memo import Memo
 from .model import (
     Archive,
@@ -36,6 +33,9 @@ from .model import (
     tier_change,
 )
 from .urls import SiteUrls, with_trailing_slash
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 
 @dataclass(frozen=True)
@@ -64,21 +64,39 @@ def _unreadable(shown: str, error: OSError) -> ContentError:
     return ContentError(shown, 1, "file", f"cannot be read: {error.strerror or error}")
 
 
-def _read_yaml(project: Project, name: str, schema_name: str, errors: list[ContentError]) -> tuple[Any, LineMap] | None:
+def _read_yaml(project: Project, name: str, schema_name: str, errors: list[ContentError], memo: Memo) -> tuple[Any, LineMap] | None:
+    """A data file's data and lines, if it parses and meets its schema; problems go to `errors`.
+
+    A file read before with the same bytes and schema comes from the memo, so a build whose
+    content is unchanged neither parses YAML nor imports the schema validator. Problems are
+    never remembered, so each is reported again until it is fixed.
+    """
     path = project.data(name)
     shown = project.shown(path)
     try:
-        text = decode(path.read_bytes(), shown)
-        data, lines = parse_yaml(text, shown)
+        raw = path.read_bytes()
     except OSError as error:
         errors.append(_unreadable(shown, error))
         return None
+    key = None
+    if memo.remembers:
+        with contextlib.suppress(OSError):  # an unreadable schema gives no key; validating below fails on it
+            key = memo.key((shown, raw, project.schema(schema_name).read_bytes()))
+    remembered: tuple[Any, LineMap] | None = memo.recall("data file", key, durable=True)
+    if remembered is not None:
+        return remembered
+    try:
+        text = decode(raw, shown)
+        data, lines = parse_yaml(text, shown)
     except ContentError as error:
         errors.append(error)
         return None
     found = schema.validate(data, project.schema(schema_name), shown, lines)
     errors.extend(found)
-    return None if found else (data, lines)
+    if found:
+        return None
+    memo.keep("data file", key, (data, lines), durable=True)
+    return data, lines
 
 
 @dataclass(frozen=True)
@@ -106,8 +124,8 @@ def _unique_items(project: Project, name: str, loaded: tuple[Any, LineMap], key:
     return kept
 
 
-def _tier_history(project: Project, errors: list[ContentError]) -> dict[int, _TierEntry] | None:
-    loaded = _read_yaml(project, "tiers.yaml", "tiers.schema.json", errors)
+def _tier_history(project: Project, errors: list[ContentError], memo: Memo) -> dict[int, _TierEntry] | None:
+    loaded = _read_yaml(project, "tiers.yaml", "tiers.schema.json", errors, memo)
     if loaded is None:
         return None
     history = {
@@ -124,8 +142,8 @@ def _tier_history(project: Project, errors: list[ContentError]) -> dict[int, _Ti
     return dict(sorted(history.items()))
 
 
-def _claim_vocabulary(project: Project, errors: list[ContentError]) -> dict[str, ClaimDefinition] | None:
-    loaded = _read_yaml(project, "claims.yaml", "claims.schema.json", errors)
+def _claim_vocabulary(project: Project, errors: list[ContentError], memo: Memo) -> dict[str, ClaimDefinition] | None:
+    loaded = _read_yaml(project, "claims.yaml", "claims.schema.json", errors, memo)
     if loaded is None:
         return None
     return {
@@ -144,16 +162,24 @@ class _StatementReader:
     def __init__(
         self,
         project: Project,
-        md: MarkdownIt,
         history: dict[int, _TierEntry] | None,
         vocabulary: dict[str, ClaimDefinition] | None,
         base_path: str = "/",
     ) -> None:
         self.project = project
-        self.md = md
         self.history = history
         self.vocabulary = vocabulary
         self.base_path = base_path
+        self._md: MarkdownIt | None = None
+
+    def parser(self) -> MarkdownIt:
+        """The Markdown parser, made on first need: a build whose statements all come from its
+        cache never imports markdown-it."""
+        if self._md is None:
+            from .markdown import create_parser
+
+            self._md = create_parser()
+        return self._md
 
     def context(self) -> tuple[object, ...]:
         """Everything besides a file's own bytes that its reading depends on."""
@@ -175,6 +201,9 @@ class _StatementReader:
         return None if statement is None else (statement, document.lines)
 
     def _build(self, shown: str, document: Document, errors: list[ContentError]) -> Statement | None:
+        from .markdown import Highlight, render_body, render_note  # see `parser`
+
+        md = self.parser()
         data, lines = document.data, document.lines
         before = len(errors)
 
@@ -217,7 +246,7 @@ class _StatementReader:
         for index, item in enumerate(data["versions"]):
             note_html = None
             if "note" in item:
-                note_html, found_in_note = render_note(self.md, item["note"], f"versions[{index}].note", self.base_path)
+                note_html, found_in_note = render_note(md, item["note"], f"versions[{index}].note", self.base_path)
                 for found in found_in_note:
                     problem(("versions", index, "note"), found.field, found.message)
             versions.append(
@@ -262,7 +291,7 @@ class _StatementReader:
                 Highlight(passage.text, passage.anchor, "report-quote", "Quoted from the US report", f"report_quotes[{index}].passage")
             )
 
-        body = render_body(self.md, document.body, slug, highlights, self.base_path, expect_text=expect_text)
+        body = render_body(md, document.body, slug, highlights, self.base_path, expect_text=expect_text)
         for found in body.problems:
             if found.body_line is not None:
                 errors.append(ContentError(shown, document.body_line + found.body_line - 1, found.field, found.message))
@@ -398,8 +427,8 @@ def _same_response(statement: Statement, other: Statement) -> tuple[str, str] | 
     return None
 
 
-def _site_config(project: Project, base_url: str | None, errors: list[ContentError]) -> SiteConfig | None:
-    loaded = _read_yaml(project, "site.yaml", "site.schema.json", errors)
+def _site_config(project: Project, base_url: str | None, errors: list[ContentError], memo: Memo) -> SiteConfig | None:
+    loaded = _read_yaml(project, "site.yaml", "site.schema.json", errors, memo)
     if loaded is None:
         return None
     data, lines = dict(loaded[0]), loaded[1]
@@ -450,6 +479,9 @@ def _read_statements(
             pending.append((len(results) - 1, path, data, key))
     jobs = [(path, data) for _, path, data, _ in pending]
     if workers > 1 and len(jobs) >= PARALLEL_FROM:
+        import multiprocessing  # only here: a warm build starts no workers
+
+        reader.parser()  # made before forking, so every worker inherits it
         chunk = -(-len(jobs) // (workers * 4))
         with multiprocessing.get_context("fork").Pool(workers, initializer=_adopt_reader, initargs=(reader,)) as pool:
             fresh = pool.map(_read_in_worker, jobs, chunksize=chunk)
@@ -493,19 +525,20 @@ def load_archive(root: Path, *, base_url: str | None = None, memo: Memo | None =
     with several workers, the others are read in parallel.
     """
     project = Project(root)
+    memo = memo or Memo(remember=False)
     errors: list[ContentError] = []
-    site = _site_config(project, base_url, errors)
-    history = _tier_history(project, errors)
-    vocabulary = _claim_vocabulary(project, errors)
-    corrections = _read_yaml(project, "corrections.yaml", "corrections.schema.json", errors)
-    redirects = _read_yaml(project, "redirects.yaml", "redirects.schema.json", errors)
+    site = _site_config(project, base_url, errors, memo)
+    history = _tier_history(project, errors, memo)
+    vocabulary = _claim_vocabulary(project, errors, memo)
+    corrections = _read_yaml(project, "corrections.yaml", "corrections.schema.json", errors, memo)
+    redirects = _read_yaml(project, "redirects.yaml", "redirects.schema.json", errors, memo)
 
     base_path = SiteUrls(site.base_url).base_path if site is not None else "/"
-    reader = _StatementReader(project, create_parser(), history, vocabulary, base_path)
+    reader = _StatementReader(project, history, vocabulary, base_path)
     paths = sorted(project.statements.glob("*.md")) if project.statements.is_dir() else []
     if not paths:
         errors.append(ContentError(project.shown(project.statements), 1, "statements", "no statement files found"))
-    read = _read_statements(reader, paths, errors, memo or Memo(remember=False), workers)
+    read = _read_statements(reader, paths, errors, memo, workers)
     _check_unique(read, errors)
     _check_same_response(read, errors)
     if errors or site is None or history is None or vocabulary is None or corrections is None or redirects is None:

@@ -10,13 +10,12 @@ for the same page as in one process.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import traceback
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jinja2 import Environment, TemplateError, TemplateNotFound, TemplateSyntaxError
 
@@ -24,6 +23,9 @@ from .errors import ContentError, ContentErrors, display_path
 from .memo import Memo
 from .model import Archive
 from .views import PageView
+
+if TYPE_CHECKING:
+    from multiprocessing.pool import AsyncResult, Pool
 
 # Below this many pages to render, forking workers costs more than it saves (about 3 ms a page
 # against some 40 ms to start and stop the pool beside a large archive).
@@ -115,6 +117,8 @@ class PageRenderer:
             for group in keyed:
                 yield [(view, self._remembered_or_rendered(view, key)) for view, key in group]
             return
+        import multiprocessing  # only when workers start: a warm build does without it
+
         views = [view for group in keyed for view, _ in group]
         for name in sorted({view.template for view in views}):
             with template_problems(self._root, name):

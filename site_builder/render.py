@@ -8,9 +8,9 @@ memory (the preview server, comparing two builds).
 from __future__ import annotations
 
 import hashlib
+import html
 from collections.abc import Iterator
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 from jinja2 import (
     Environment,
@@ -59,7 +59,8 @@ def _citation_files(page: str, citation: Citation) -> dict[str, bytes]:
 
 
 def _sitemap(views: list[PageView], site_urls: urls.SiteUrls) -> bytes:
-    entries = "".join(f"  <url><loc>{escape(site_urls.absolute(v.path))}</loc></url>\n" for v in views if not v.noindex)
+    # Escapes &, < and > as xml.sax.saxutils.escape would, without its import of urllib.request (start-up time).
+    entries = "".join(f"  <url><loc>{html.escape(site_urls.absolute(v.path), quote=False)}</loc></url>\n" for v in views if not v.noindex)
     return (
         f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{entries}</urlset>\n'
     ).encode()

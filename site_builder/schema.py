@@ -6,13 +6,14 @@ import json
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-from jsonschema import Draft202012Validator, FormatChecker
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from .errors import ContentError
 from .front_matter import FieldPath, LineMap, field_name
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 _PATTERN_HINTS = {
     "url": "is not an http or https address",
@@ -34,6 +35,9 @@ _TYPE_NAMES = {
 
 @cache
 def _validator(schema_path: Path) -> Draft202012Validator:
+    # jsonschema is imported on first need: a build whose files all come from its cache validates nothing.
+    from jsonschema import Draft202012Validator, FormatChecker
+
     schema = json.loads(schema_path.read_text(encoding="utf-8"))
     return Draft202012Validator(schema, format_checker=FormatChecker())
 

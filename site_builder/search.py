@@ -14,16 +14,16 @@ page merges them into the first with Pagefind's `mergeIndex`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import re
 import subprocess
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-
-from pagefind.service import get_executable
 
 from . import urls
 from .csl import available_cores
@@ -51,10 +51,19 @@ def _indexing_problem(message: str) -> ContentErrors:
     return ContentErrors([ContentError("templates", 1, "search index", message)])
 
 
+@functools.cache
+def _executable_finder() -> Callable[[], Path | None]:
+    """Pagefind's `get_executable`, imported on first need: its module brings asyncio, and a
+    build whose shards all come from its cache runs no Pagefind."""
+    from pagefind.service import get_executable
+
+    return get_executable
+
+
 def _run_pagefind(site: Path, bundle: Path, language: str) -> None:
     # The command rather than Pagefind's Python service: the service reads each answer through
     # a 2 MiB buffer and waits for ever once the bundle outgrows it (about 1,000 statements).
-    executable = get_executable()
+    executable = _executable_finder()()
     if executable is None:
         raise _indexing_problem("Pagefind failed: the pagefind executable is not installed")
     command = [str(executable), "--site", str(site), "--output-path", str(bundle), "--force-language", language, "--silent"]
@@ -143,6 +152,7 @@ class SearchIndexer:
             if remembered is not None:
                 self._bundles[shard] = remembered
             else:
+                _executable_finder()  # imported on this thread, not concurrently in the pool's
                 self._running[shard] = (key, self._pool.submit(_index_shard, shard_pages, self._language))
 
     def bundle(self) -> dict[str, bytes]:

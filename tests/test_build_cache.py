@@ -5,6 +5,8 @@ nothing in the output."""
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -182,3 +184,49 @@ def test_one_cache_serves_builds_for_different_addresses(project: Path, tmp_path
         assert main(["--root", str(project), "build", "--out", str(fresh), "--no-cache", "--base-url", base_url]) == 0
         assert file_digests(out) == file_digests(fresh), base_url
         assert b'data-base="/archive/"' in (out / "search/index.html").read_bytes() or "archive" not in base_url
+
+
+def test_data_files_are_read_back_until_edited_and_their_problems_are_always_reported(
+    project: Path, tmp_path: Path, edit: Callable[[str, str, str], Path]
+) -> None:
+    cache = tmp_path / "cache"
+    _build(project, cache)
+    warm, memo = _build(project, cache)
+    assert memo.computed["data file"] == 0 and memo.reused["data file"] == 5
+    edit("data/site.yaml", "title: Macao TIP Responses Archive", "title: An Edited Archive")
+    edited, memo = _build(project, cache)
+    assert memo.computed["data file"] == 1 and edited != warm
+    assert edited == render_site(load_archive(project), project)
+    edit("data/tiers.yaml", "tier: Tier 2 Watch List", "tier: Tier Two")
+    for _ in range(2):  # a problem is never remembered: every build reports it again
+        with pytest.raises(ContentErrors) as raised:
+            _build(project, cache)
+        assert any(error.path == "data/tiers.yaml" and error.field.endswith("tier") for error in raised.value.errors)
+
+
+# Libraries a build needs only for what it computes afresh: each costs start-up time.
+LAZY_MODULES = (
+    "yaml",
+    "jsonschema",
+    "markdown_it",
+    "bibtexparser",
+    "rispy",
+    "citeproc",
+    "pagefind.service",
+    "multiprocessing",
+    "urllib.request",
+    "site_builder.markdown",
+    "site_builder.serve",
+)
+
+
+def test_a_warm_build_imports_none_of_what_it_does_not_use(project: Path, tmp_path: Path) -> None:
+    arguments = ["--root", str(project), "build", "--out", str(tmp_path / "out"), "--cache", str(tmp_path / "cache")]
+    assert main(arguments) == 0
+    script = (
+        "import sys\nfrom site_builder.cli import main\n"
+        f"assert main({arguments!r}) == 0\n"
+        f"print(' '.join(name for name in {LAZY_MODULES!r} if name in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.splitlines()[-1] == "", done.stdout
