@@ -29,8 +29,6 @@ class Store(Protocol):
 
     def put(self, kind: str, key: str, value: object) -> None: ...
 
-    def has(self, kind: str, key: str) -> bool: ...
-
 
 class _Opaque(Exception):
     """The inputs hold something whose repr is not its content."""
@@ -164,14 +162,6 @@ class Memo:
             if self._hold:
                 self._kept[entry] = stored
         return stored
-
-    def stored(self, kind: str, key: str | None, *, durable: bool = False) -> bool:
-        """Whether `recall` would find a result under `key`, found without reading it back."""
-        if key is None:
-            return False
-        if (kind, key) in self._kept:
-            return True
-        return durable and self._store is not None and self._store.has(kind, key)
 
     def keep(self, kind: str, key: str | None, result: object, *, durable: bool = False) -> None:
         """Remember a result computed for `key` (a None key remembers nothing)."""

@@ -79,16 +79,13 @@ def _templates_digest(templates: Path) -> str:
     return digest.hexdigest()
 
 
-def site_files(
-    archive: Archive, root: Path, csl: CslFormatter | None = None, memo: Memo | None = None, workers: int = 1
-) -> Iterator[tuple[str, bytes]]:
+def site_files(archive: Archive, root: Path, csl: CslFormatter | None = None, memo: Memo | None = None) -> Iterator[tuple[str, bytes]]:
     """Every output file of the site, as (relative path, bytes), one at a time.
 
     Files are produced as they are rendered, so a build can write each one and let it go
     instead of holding the whole site (peak memory). Each path comes once; the order carries
     no meaning. With a memo kept from an earlier build (as `serve` keeps one), only the pages,
     citations, feeds and downloads whose inputs changed are computed again; the result is the same.
-    Pages to render are spread over `workers` processes when there are enough of them.
     """
     memo = Memo(remember=False) if memo is None else memo
     templates = root / "templates"
@@ -121,15 +118,17 @@ def site_files(
         by_shard.setdefault(shard_of(view.output), []).append(view)
     renderer = PageRenderer(env, archive, root, templates_key, memo)
     with SearchIndexer(archive.site.language, memo) as indexer:
-        for shard_pages in renderer.pages(list(by_shard.values()), workers):
-            for view, page in shard_pages:
-                yield view.output, page
+        for shard_views in by_shard.values():
+            pages: dict[str, bytes] = {}
+            for view in shard_views:
+                pages[view.output] = renderer.page(view)
+                yield view.output, pages[view.output]
                 if view.citation is not None:
                     for name, content in _citation_files(view.path, view.citation).items():
                         yield name, content
                         for old in moved.get(name, ()):
                             yield old, content
-            indexer.add({view.output: page for view, page in shard_pages})
+            indexer.add(pages)
         yield from indexer.bundle().items()
     yield "sitemap.xml", _sitemap(views, site_urls)
     # Crawlers read robots.txt only at a host's root: below a path it is a template for the host's own.
@@ -137,12 +136,10 @@ def site_files(
     yield from _static_files(root / "static").items()
 
 
-def render_site(
-    archive: Archive, root: Path, csl: CslFormatter | None = None, memo: Memo | None = None, workers: int = 1
-) -> dict[str, bytes]:
+def render_site(archive: Archive, root: Path, csl: CslFormatter | None = None, memo: Memo | None = None) -> dict[str, bytes]:
     """Every output file of the site in memory, sorted by path: relative path -> bytes."""
     files: dict[str, bytes] = {}
-    for name, content in site_files(archive, root, csl, memo, workers):
+    for name, content in site_files(archive, root, csl, memo):
         if name in files:
             raise ValueError(f"{name} is produced twice")
         files[name] = content

@@ -22,7 +22,7 @@ import re
 import subprocess
 import tempfile
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 from . import urls
@@ -121,13 +121,17 @@ class SearchIndexer:
 
     Each shard's Pagefind run goes to a worker thread (Pagefind is a process of its own, so
     runs overlap with the caller's work and with each other); remembered shards come from the
-    memo. The memo is used on the caller's thread only: it is not thread-safe.
+    memo. The memo is used on the caller's thread only: it is not thread-safe. A shard waiting
+    for its run holds its pages, so a caller that renders faster than Pagefind indexes waits
+    once one shard per core is running and another is queued (peak memory).
     """
 
     def __init__(self, language: str, memo: Memo) -> None:
         self._language = language
         self._memo = memo
-        self._pool = ThreadPoolExecutor(max_workers=available_cores())
+        cores = available_cores()
+        self._pool = ThreadPoolExecutor(max_workers=cores)
+        self._unfinished_at_most = cores + 1
         self._bundles: dict[str, dict[str, bytes]] = {}
         self._running: dict[str, tuple[str | None, Future[dict[str, bytes]]]] = {}
 
@@ -153,7 +157,13 @@ class SearchIndexer:
                 self._bundles[shard] = remembered
             else:
                 _executable_finder()  # imported on this thread, not concurrently in the pool's
+                self._wait_for_room()
                 self._running[shard] = (key, self._pool.submit(_index_shard, shard_pages, self._language))
+
+    def _wait_for_room(self) -> None:
+        unfinished = [running for _, running in self._running.values() if not running.done()]
+        while len(unfinished) >= self._unfinished_at_most:
+            unfinished = list(wait(unfinished, return_when=FIRST_COMPLETED).not_done)
 
     def bundle(self) -> dict[str, bytes]:
         """The search bundle's files (output path -> bytes), once every shard is indexed."""

@@ -141,7 +141,7 @@ class Preview:
             # threads, and a process forked then could inherit a lock some thread holds.
             workers = available_cores() if self.current.version == 0 else 1
             archive = load_archive(self.root, base_url=self.base_url, memo=self._memo, workers=workers)
-            files = render_site(archive, self.root, CslFormatter(self._citations, workers), self._memo, workers)
+            files = render_site(archive, self.root, CslFormatter(self._citations, workers), memo=self._memo)
         except ContentErrors as problems:
             build = Build(self.current.version + 1, self.current.files, tuple(problems.errors))
             for error in build.errors:

@@ -7,12 +7,14 @@ import html
 import json
 import re
 import socket
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page
 
+from site_builder import search as search_module
 from site_builder import urls
 from site_builder.cli import main
 from site_builder.memo import Memo
@@ -142,6 +144,37 @@ def test_only_the_search_page_may_run_script(site: Path) -> None:
 def test_the_header_links_the_search_page(site: Path) -> None:
     for page in (site / "index.html", site / "2024/index.html", site / "claims/index.html"):
         assert '<a href="/search/">Search</a>' in page.read_text(encoding="utf-8"), page
+
+
+def test_a_caller_faster_than_pagefind_waits_instead_of_queueing_every_shard(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A queued shard holds its pages: at most one per core runs and one waits (peak memory)."""
+    finished: list[str] = []
+    release = threading.Semaphore(0)
+
+    def slow_index(pages: dict[str, bytes], language: str) -> dict[str, bytes]:
+        release.acquire()
+        finished.append(next(iter(pages)))
+        return {"pagefind-entry.json": b"{}", f"fragment/{len(finished)}": b""}
+
+    monkeypatch.setattr(search_module, "_index_shard", slow_index)
+    monkeypatch.setattr(search_module, "available_cores", lambda: 2)
+    stop = threading.Event()
+
+    def pagefind_pace() -> None:  # Pagefind finishes a shard every 20 ms; the caller hands over at once
+        while not stop.wait(0.02):
+            release.release()
+
+    pacer = threading.Thread(target=pagefind_pace)
+    pacer.start()
+    try:
+        with search_module.SearchIndexer("en", Memo()) as indexer:
+            for handed, decade in enumerate(range(190, 198), start=1):  # eight shards
+                indexer.add({f"{decade}1/index.html": b"<main data-pagefind-body>text</main>"})
+                assert handed - len(finished) <= 3, f"{handed - len(finished)} shards waiting or running"
+            assert len(indexer.bundle()) > 1 and len(finished) == 8
+    finally:
+        stop.set()
+        pacer.join()
 
 
 def test_indexing_does_not_depend_on_page_order(site_files: dict[str, bytes]) -> None:
