@@ -12,6 +12,7 @@ archive's cold build. Run with `make bench`, which installs the peers into .benc
 from __future__ import annotations
 
 import argparse
+import compileall
 import hashlib
 import os
 import re
@@ -326,6 +327,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     print(f"Python {sys.version.split()[0]}; {len(os.sched_getaffinity(0))} cores; {time.strftime('%Y-%m-%d')}")
+    # pip compiled the peers' modules when it installed them; an editable install leaves the
+    # project's to Python, which cannot keep them where PYTHONDONTWRITEBYTECODE is set (as on
+    # the machines this ran on), so every run would compile them again. Compile them once, alike.
+    compileall.compile_dir(ROOT / "site_builder", quiet=1)
     with tempfile.TemporaryDirectory() as folder:
         scratch = Path(folder)
         real_archive(args.repeats, scratch)

@@ -116,6 +116,11 @@ class Memo:
         return self._remember
 
     @property
+    def store(self) -> Store | None:
+        """Where durable results outlive the process, if anywhere."""
+        return self._store
+
+    @property
     def holds(self) -> bool:
         """Whether results are kept in memory for later builds of this process."""
         return self._hold

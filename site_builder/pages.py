@@ -92,7 +92,9 @@ class PageRenderer:
         if not self._memo.remembers:
             return None  # a one-shot build without a store keeps nothing, so digests nothing
         with template_problems(self._root, view.template):
-            names = self._memo.get("template names", (self._templates_key, view.template), lambda: template_names(self._env, view.template))
+            names = self._memo.get(
+                "template names", (self._templates_key, view.template), lambda: template_names(self._env, view.template), durable=True
+            )
         # A page reads the whole archive only if its templates name it (the home, about and 404 pages).
         reads_archive = names is None or "archive" in names
         return self._memo.key((self._templates_key, self._archive if reads_archive else self._archive.site, view))

@@ -13,27 +13,48 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from jinja2 import (
+    BytecodeCache,
     Environment,
     FileSystemLoader,
     StrictUndefined,
     select_autoescape,
 )
+from jinja2.bccache import Bucket
 
 from . import urls
 from .citations import Citation
 from .csl import CslFormatter
 from .exports import data_files
 from .feeds import feed_files
-from .memo import Memo
+from .memo import Memo, Store
 from .model import Archive
 from .pages import PageRenderer
 from .search import SearchIndexer, shard_of
 from .views import PageView, long_date, page_views
 
 
-def create_environment(templates: Path, site_urls: urls.SiteUrls) -> Environment:
-    # No bytecode cache: Jinja2 folds filters of constants (`'' | url`) into the compiled
-    # template, so a template compiled for one base URL would be wrong for another.
+class _CompiledTemplates(BytecodeCache):
+    """Templates compiled once, kept in the build cache (as `marshal`led code, which the cache's
+    key pins to this Python and these libraries). Jinja2 folds filters of constants (`'' | url`)
+    into the compiled code, so what a template compiled to is kept per base URL."""
+
+    def __init__(self, store: Store, base_url: str) -> None:
+        self._store = store
+        self._base_url = base_url
+
+    def _key(self, bucket: Bucket) -> str:
+        return f"{self._base_url}\0{bucket.key}\0{bucket.checksum}"
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        compiled = self._store.get("compiled template", self._key(bucket))
+        if isinstance(compiled, bytes):
+            bucket.bytecode_from_string(compiled)  # a damaged or foreign entry leaves the bucket empty
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._store.put("compiled template", self._key(bucket), bucket.bytecode_to_string())
+
+
+def create_environment(templates: Path, site_urls: urls.SiteUrls, store: Store | None = None) -> Environment:
     env = Environment(
         loader=FileSystemLoader(templates),
         autoescape=select_autoescape(default=True, default_for_string=True),
@@ -41,6 +62,7 @@ def create_environment(templates: Path, site_urls: urls.SiteUrls) -> Environment
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        bytecode_cache=_CompiledTemplates(store, site_urls.base_url) if store is not None else None,
     )
     env.filters["url"] = site_urls.local
     env.filters["absolute"] = site_urls.absolute
@@ -95,7 +117,7 @@ def site_files(archive: Archive, root: Path, csl: CslFormatter | None = None, me
     env = memo.get(
         "environment",
         (templates_key, str(templates), archive.site.base_url),
-        lambda: create_environment(templates, site_urls),
+        lambda: create_environment(templates, site_urls, memo.store),
     )
     # The whole-archive outputs first: their working memory then adds to little else (peak RSS).
     # A one-shot build never asks twice, so it does not hold them.

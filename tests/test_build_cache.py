@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from jinja2 import Environment
 
 from site_builder import build_cache, loader
 from site_builder.build_cache import BuildCache
@@ -48,6 +49,23 @@ def test_a_warm_rebuild_reads_everything_back_and_equals_a_fresh_build(project: 
     assert memo.computed["page"] == 0 and memo.computed["statement"] == 0 and memo.computed["statement citation"] == 0
     assert memo.reused["page"] == pages and memo.reused["statement"] == 12
     assert warm == render_site(load_archive(project), project), "a build without any cache gives the same bytes"
+
+
+def test_a_rebuild_compiles_no_template_again(
+    project: Path, tmp_path: Path, edit: Callable[[str, str, str], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    _build(project, cache)
+    edit(STATEMENT, "summary: News report", "summary: An edited news report")  # its pages render again
+
+    def no_compiling(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a template was compiled again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Environment, "compile", no_compiling)
+        rebuilt, memo = _build(project, cache)
+    assert memo.computed["page"] > 0
+    assert rebuilt == render_site(load_archive(project), project)
 
 
 def test_an_edit_recomputes_only_what_it_touches(project: Path, tmp_path: Path, edit: Callable[[str, str, str], Path]) -> None:
