@@ -11,10 +11,14 @@ that fails is skipped.
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 import threading
 from collections.abc import Iterable
 from pathlib import Path
+
+try:
+    import sqlite3
+except ImportError:  # a Python built without SQLite: the caches keep nothing, the build goes on
+    sqlite3 = None  # type: ignore[assignment]
 
 FILE_NAME = "entries.sqlite3"
 # How long a write waits for another process's write to finish before giving up on the entry.
@@ -32,6 +36,8 @@ class EntryStore:
         self._lock = threading.Lock()
 
     def _connect(self) -> sqlite3.Connection | None:
+        if sqlite3 is None:
+            return None
         if self._connection is None and not self._unusable:
             try:
                 self._connection = self._open()

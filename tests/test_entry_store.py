@@ -78,3 +78,11 @@ def test_an_unwritable_folder_costs_nothing_but_time(tmp_path: Path) -> None:
     store = EntryStore(blocker / "cache")
     store.write("a", b"entry")
     assert store.read("a") is None and store.count() == 0 and store.keep_only([]) == 0
+
+
+def test_a_python_without_sqlite_builds_without_a_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(entry_store, "sqlite3", None)
+    store = EntryStore(tmp_path)
+    store.write("a", b"entry")
+    assert store.read("a") is None and store.count() == 0 and store.keep_only([]) == 0
+    assert not (tmp_path / FILE_NAME).exists()
