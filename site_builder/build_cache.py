@@ -91,6 +91,3 @@ class BuildCache:
         if self._entries.count() <= _SWEEP_ABOVE * max(len(self._used), 1):
             return 0
         return self._entries.keep_only(self._used)
-
-    def close(self) -> None:
-        self._entries.close()

@@ -77,6 +77,3 @@ class CitationCache:
         """Store; a cache that cannot be written only costs time, never the build."""
         text = entry.encode("utf-8")
         self._entries.write(key, hashlib.sha256(text).hexdigest().encode() + b"\n" + text)
-
-    def close(self) -> None:
-        self._entries.close()
