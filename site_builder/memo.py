@@ -179,6 +179,24 @@ class Memo:
         if durable and self._store is not None:
             self._store.put(kind, key, result)
 
+    def derive(self, function: Callable[..., T], *args: object) -> T:
+        """`function(*args)`, for a function whose result depends on nothing but its arguments.
+
+        The result is known by the digest of the function and its arguments, so whatever holds
+        it (a page view) is digested without walking through it: walking every view's metadata,
+        citation and tables was most of a rebuild's digesting. A memo that holds results
+        reuses it across builds as well.
+        """
+        key = self.key((function.__module__, function.__qualname__, args))
+        if key is None:
+            return function(*args)
+        remembered = self.recall(function.__qualname__, key)
+        result: T = function(*args) if remembered is None else remembered
+        if remembered is None:
+            self.keep(function.__qualname__, key, result)
+        self._fingerprints.register(result, key)
+        return result
+
     def call(self, function: Callable[..., T], *args: object) -> T:
         """`function(*args)`, remembered under the function's name."""
         return self.get(function.__qualname__, args, lambda: function(*args))

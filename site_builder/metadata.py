@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from .model import Archive, ReportYear, Statement
+from .model import ReportYear, SiteConfig, Statement
 
 
 @dataclass(frozen=True)
@@ -28,8 +28,7 @@ def _slash_date(value: str) -> str:
     return value.replace("-", "/")
 
 
-def statement_metadata(statement: Statement, archive: Archive, page_url: str) -> Metadata:
-    site = archive.site
+def statement_metadata(statement: Statement, site: SiteConfig, page_url: str) -> Metadata:
     author = f"{statement.office_name}, Macao SAR Government" if statement.office_name else "Macao SAR Government"
     # What the page rests on: the text it reproduces, or (without one) the version it points readers to.
     if statement.source is not None:
@@ -93,8 +92,7 @@ def statement_metadata(statement: Statement, archive: Archive, page_url: str) ->
     return Metadata(tuple(names), tuple(properties), script_safe_json(data))
 
 
-def page_metadata(title: str, description: str, page_url: str, archive: Archive, kind: str = "WebPage") -> Metadata:
-    site = archive.site
+def page_metadata(title: str, description: str, page_url: str, site: SiteConfig, kind: str = "WebPage") -> Metadata:
     names = [
         ("DC.title", title),
         ("DC.publisher", site.publisher),
@@ -124,15 +122,15 @@ def page_metadata(title: str, description: str, page_url: str, archive: Archive,
     return Metadata(tuple(names), tuple(properties), script_safe_json(data))
 
 
-def year_metadata(year: ReportYear, archive: Archive, page_url: str, title: str, description: str) -> Metadata:
-    base = page_metadata(title, description, page_url, archive)
+def year_metadata(year: ReportYear, site: SiteConfig, page_url: str, title: str, description: str) -> Metadata:
+    base = page_metadata(title, description, page_url, site)
     dates = [s.revised for s in year.statements]
     names = (
         base.meta_names
         + (
             ("citation_title", title),
-            ("citation_author", archive.site.publisher),
-            ("citation_publisher", archive.site.publisher),
+            ("citation_author", site.publisher),
+            ("citation_publisher", site.publisher),
             ("citation_public_url", page_url),
         )
         + ((("citation_publication_date", _slash_date(max(dates))),) if dates else ())

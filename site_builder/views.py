@@ -6,6 +6,7 @@ data its template lays out), so templates hold layout only and render.py only re
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,7 +19,7 @@ from .csl import CslFormatter
 from .errors import ContentError, ContentErrors
 from .memo import Memo
 from .metadata import Metadata, page_metadata, statement_metadata, year_metadata
-from .model import Archive, ClaimDefinition, Passage, ReportYear, Statement
+from .model import Archive, ClaimDefinition, ClaimInStatement, Passage, ReportYear, SiteConfig, Source, Statement
 
 REDIRECTS_FILE = "data/redirects.yaml"
 T = TypeVar("T")
@@ -45,10 +46,32 @@ def long_date(value: str | None) -> str:
 
 
 @dataclass(frozen=True)
-class MatrixColumn:
-    """One archived text: its year, and its date where the year has several responses."""
+class StatementLink:
+    """What a page shows of another response: its address, report year and date of issue.
 
-    statement: Statement
+    Pages hold links, not whole statements, so that editing one response re-renders only
+    the pages that show what changed.
+    """
+
+    url: str
+    year: int
+    issued: str | None
+
+
+@dataclass(frozen=True)
+class YearLink:
+    """What a page shows of another report year."""
+
+    year: int
+    url: str
+
+
+@dataclass(frozen=True)
+class MatrixColumn:
+    """One archived text: its address, its year, and its date where the year has several responses."""
+
+    url: str
+    year: int
     label: str
 
 
@@ -69,25 +92,39 @@ class MatrixRow:
 
     @property
     def year_count(self) -> int:
-        return len({cell.column.statement.year for cell in self.cells if cell.made})
+        return len({cell.column.year for cell in self.cells if cell.made})
 
 
-def claim_matrix(archive: Archive) -> tuple[tuple[MatrixColumn, ...], tuple[MatrixRow, ...]]:
-    """Claims × archived texts (only a text can be annotated); a cell holds the passages making it."""
-    columns = tuple(
-        MatrixColumn(s, f"{s.year}, {short_date(s.date)}" if len(year.statements) > 1 else str(s.year))
+_MatrixText = tuple[MatrixColumn, tuple[ClaimInStatement, ...]]
+
+
+def matrix_texts(archive: Archive) -> tuple[_MatrixText, ...]:
+    """What the claim matrix shows of each archived text: where it is, its label, its claims."""
+    return tuple(
+        (MatrixColumn(s.url, s.year, f"{s.year}, {short_date(s.date)}" if len(year.statements) > 1 else str(s.year)), s.claims)
         for year in archive.years
         for s in year.statements
         if s.has_text
     )
+
+
+@dataclass(frozen=True)
+class ClaimMatrix:
+    columns: tuple[MatrixColumn, ...]
+    rows: tuple[MatrixRow, ...]
+
+
+def claim_matrix(texts: tuple[_MatrixText, ...], claims: tuple[ClaimDefinition, ...]) -> ClaimMatrix:
+    """Claims × archived texts (only a text can be annotated); a cell holds the passages making it."""
+    columns = tuple(column for column, _ in texts)
     rows = []
-    for claim in archive.claims:
+    for claim in claims:
         cells = []
-        for column in columns:
-            passages = tuple(p for made in column.statement.claims if made.claim.id == claim.id for p in made.passages)
+        for column, made_claims in texts:
+            passages = tuple(p for made in made_claims if made.claim.id == claim.id for p in made.passages)
             cells.append(MatrixCell(column, passages))
         rows.append(MatrixRow(claim, tuple(cells)))
-    return columns, tuple(rows)
+    return ClaimMatrix(columns, tuple(rows))
 
 
 def short_date(value: str) -> str:
@@ -98,36 +135,57 @@ def short_date(value: str) -> str:
 
 @dataclass(frozen=True)
 class ClaimOccurrence:
-    year: ReportYear
-    statement: Statement
+    """A text making a claim: the passages, and what the claim's page shows of the text and its year."""
+
+    year: YearLink
+    tier: str
+    url: str
+    slug: str
+    heading: str
+    source: Source
     passages: tuple[Passage, ...]
 
 
-def claim_occurrences(archive: Archive, claim_id: str) -> tuple[ClaimOccurrence, ...]:
-    return tuple(
-        ClaimOccurrence(year, statement, made.passages)
-        for year in archive.years
-        for statement in year.statements
-        for made in statement.claims
-        if made.claim.id == claim_id
-    )
+def claim_occurrences(archive: Archive) -> dict[str, tuple[ClaimOccurrence, ...]]:
+    """Each claim of the vocabulary -> the texts making it, in time order."""
+    found: dict[str, list[ClaimOccurrence]] = {claim.id: [] for claim in archive.claims}
+    for year in archive.years:
+        link = YearLink(year.year, year.url)
+        for statement in year.statements:
+            if statement.source is None:
+                continue  # only a text can be annotated
+            for made in statement.claims:
+                occurrence = ClaimOccurrence(
+                    link, year.tier, statement.url, statement.slug, statement.heading, statement.source, made.passages
+                )
+                found.setdefault(made.claim.id, []).append(occurrence)
+    return {claim_id: tuple(occurrences) for claim_id, occurrences in found.items()}
 
 
 @dataclass(frozen=True)
 class PageView:
-    """One HTML page to render: where it goes, with what template and what data."""
+    """One HTML page to render: where it goes, with what template and what data.
+
+    Its metadata is worked out only if the page is rendered (`describe`): a rebuild that finds
+    a page remembered never needs it. A view is digested by what it was made from (see
+    `Memo.derive`), since `describe` does not show its content.
+    """
 
     path: str
     template: str
     title: str
     description: str
-    metadata: Metadata
+    describe: Callable[[], Metadata]
     context: dict[str, Any] = field(default_factory=dict)
     citation: Citation | None = None
     noindex: bool = False
     # A redirect page names its target as canonical; every other page names itself.
     canonical_path: str | None = None
     content_security_policy: str = NO_SCRIPT_POLICY
+
+    @functools.cached_property
+    def metadata(self) -> Metadata:
+        return self.describe()
 
     @property
     def canonical(self) -> str:
@@ -144,18 +202,21 @@ def _neighbours(items: tuple[T, ...], index: int) -> tuple[T | None, T | None]:
     return previous, following
 
 
-def _year_view(archive: Archive, index: int, site_urls: urls.SiteUrls, citation: Citation) -> PageView:
-    year = archive.years[index]
-    path = urls.year(year.year)
+# The views below are pure functions of their arguments, made through `Memo.derive`: each view
+# is then digested by its arguments, which are few and mostly digested already (statements).
+
+
+def _year_view(
+    year: ReportYear, previous: YearLink | None, following: YearLink | None, site: SiteConfig, page_url: str, citation: Citation
+) -> PageView:
     title = f"{year.year}: Macao in the Trafficking in Persons Report"
     description = f"Macao was placed on {year.tier} in the {year.year} Trafficking in Persons Report. " + _responses_sentence(year)
-    previous, following = _neighbours(archive.years, index)
     return PageView(
-        path=path,
+        path=urls.year(year.year),
         template="year.html",
         title=title,
         description=description,
-        metadata=year_metadata(year, archive, site_urls.absolute(path), title, description),
+        describe=functools.partial(year_metadata, year, site, page_url, title, description),
         context={"year": year, "previous": previous, "next": following},
         citation=citation,
     )
@@ -174,24 +235,36 @@ def _responses_sentence(year: ReportYear) -> str:
     return f"The archive records {responses} and holds the text of {held}."
 
 
-def _statement_view(archive: Archive, index: int, site_urls: urls.SiteUrls, citation: Citation) -> PageView:
-    statement = archive.statements[index]
-    path = statement.url
-    year = next(y for y in archive.years if y.year == statement.year)
-    previous, following = _neighbours(archive.statements, index)
+def _statement_view(
+    statement: Statement,
+    year: YearLink,
+    previous: StatementLink | None,
+    following: StatementLink | None,
+    site: SiteConfig,
+    page_url: str,
+    citation: Citation,
+) -> PageView:
     return PageView(
-        path=path,
+        path=statement.url,
         template="statement.html",
         title=f"{statement.year}: {statement.heading}",
         description=statement.summary,
-        metadata=statement_metadata(statement, archive, site_urls.absolute(path)),
+        describe=functools.partial(statement_metadata, statement, site, page_url),
         context={"statement": statement, "year": year, "previous": previous, "next": following},
         citation=citation,
     )
 
 
+def _described_view(
+    site: SiteConfig, page_url: str, path: str, template: str, title: str, description: str, kind: str, options: dict[str, Any]
+) -> PageView:
+    describe = functools.partial(page_metadata, title, description, page_url, site, kind)
+    return PageView(path=path, template=template, title=title, description=description, describe=describe, **options)
+
+
 def _view(
-    archive: Archive,
+    memo: Memo,
+    site: SiteConfig,
     site_urls: urls.SiteUrls,
     path: str,
     template: str,
@@ -201,8 +274,7 @@ def _view(
     **options: Any,
 ) -> PageView:
     """A page whose metadata follows from its own title, description and address."""
-    metadata = page_metadata(title, description, site_urls.absolute(path), archive, kind)
-    return PageView(path=path, template=template, title=title, description=description, metadata=metadata, **options)
+    return memo.derive(_described_view, site, site_urls.absolute(path), path, template, title, description, kind, options)
 
 
 def _citations(archive: Archive, site_urls: urls.SiteUrls, csl: CslFormatter, memo: Memo) -> tuple[list[Citation], list[Citation]]:
@@ -224,6 +296,7 @@ def _citations(archive: Archive, site_urls: urls.SiteUrls, csl: CslFormatter, me
             if citation is None:
                 citation = cite(item, url, site, csl)
                 memo.keep(kind, key, citation, durable=True)
+            memo.register(citation, key)  # a citation is a pure function of what it was keyed by
             citations.append(citation)
         return citations
 
@@ -251,94 +324,121 @@ def page_views(archive: Archive, site_urls: urls.SiteUrls, csl: CslFormatter | N
     statement_citations, year_citations = _citations(archive, site_urls, csl or CslFormatter(), memo)
     views = [
         _view(
-            archive,
+            memo,
+            site,
             site_urls,
             urls.HOME,
             "index.html",
             site.title,
             site.description,
-            kind="CollectionPage",
+            "CollectionPage",
             context={"chart": tier_chart(archive.years)},
         )
     ]
-    views += [_year_view(archive, i, site_urls, year_citations[i]) for i in range(len(archive.years))]
-    views += [_statement_view(archive, i, site_urls, statement_citations[i]) for i in range(len(archive.statements))]
-    matrix_columns, matrix_rows = claim_matrix(archive)
+    year_links = tuple(YearLink(year.year, year.url) for year in archive.years)
+    for index, year in enumerate(archive.years):
+        previous, following = _neighbours(year_links, index)
+        views.append(memo.derive(_year_view, year, previous, following, site, absolute(year.url), year_citations[index]))
+    year_of = {year.year: link for year, link in zip(archive.years, year_links, strict=True)}
+    statement_links = tuple(StatementLink(s.url, s.year, s.issued) for s in archive.statements)
+    for index, statement in enumerate(archive.statements):
+        previous_link, following_link = _neighbours(statement_links, index)
+        view = memo.derive(
+            _statement_view,
+            statement,
+            year_of[statement.year],
+            previous_link,
+            following_link,
+            site,
+            absolute(statement.url),
+            statement_citations[index],
+        )
+        views.append(view)
+    matrix = memo.derive(claim_matrix, matrix_texts(archive), archive.claims)
     claims_description = "Every claim made in the responses whose text the archive holds, with the years that make it."
     views.append(
         _view(
-            archive,
+            memo,
+            site,
             site_urls,
             urls.CLAIMS,
             "claims.html",
             "Claims across years",
             claims_description,
             context={
-                "matrix_columns": matrix_columns,
-                "matrix_rows": matrix_rows,
-                "without_text": [s for s in archive.statements if not s.has_text],
+                "matrix": matrix,
+                "without_text": tuple(StatementLink(s.url, s.year, s.issued) for s in archive.statements if not s.has_text),
             },
         )
     )
+    occurrences = claim_occurrences(archive)
     views += [
         _view(
-            archive,
+            memo,
+            site,
             site_urls,
             urls.claim(claim.id),
             "claim.html",
             f"Claim: {claim.label}",
             claim.definition,
-            context={"claim": claim, "occurrences": claim_occurrences(archive, claim.id)},
+            context={"claim": claim, "occurrences": occurrences[claim.id]},
         )
         for claim in archive.claims
     ]
     views.append(
         _view(
-            archive,
+            memo,
+            site,
             site_urls,
             urls.SEARCH,
             "search.html",
             "Search the archive",
             "Find words and phrases in the statements' verbatim texts, the archive's summaries, claims and notes.",
-            kind="SearchResultsPage",
+            "SearchResultsPage",
             content_security_policy=SEARCH_POLICY,
             context={"bundle": urls.SEARCH_BUNDLE},
         )
     )
     about_description = "How the archive collects, transcribes and annotates Macao's responses, and how to report a correction."
-    views.append(
-        _view(archive, site_urls, urls.ABOUT, "about.html", "About the archive and its method", about_description, kind="AboutPage")
-    )
-    views.append(_view(archive, site_urls, "404.html", "404.html", "Page not found", "No page at this address.", noindex=True))
+    views.append(_view(memo, site, site_urls, urls.ABOUT, "about.html", "About the archive and its method", about_description, "AboutPage"))
+    views.append(_view(memo, site, site_urls, "404.html", "404.html", "Page not found", "No page at this address.", noindex=True))
     _check_redirects(archive, {v.path for v in views})
-    for old, new in archive.redirects:
-        views.append(
-            PageView(
-                path=old.lstrip("/"),
-                template="redirect.html",
-                title="This page has moved",
-                description=f"Moved to {absolute(new.lstrip('/'))}",
-                metadata=page_metadata("This page has moved", "Moved.", absolute(new.lstrip("/")), archive),
-                context={"target": new.lstrip("/")},
-                noindex=True,
-                canonical_path=new.lstrip("/"),
-            )
-        )
+    views += [
+        memo.derive(_redirect_view, site, old.lstrip("/"), new.lstrip("/"), absolute(new.lstrip("/"))) for old, new in archive.redirects
+    ]
     for old, targets in archive.splits:
-        title = "This page became several pages"
-        description = "Its content is now on: " + ", ".join(absolute(target.lstrip("/")) for target in targets)
+        paths = tuple(target.lstrip("/") for target in targets)
         views.append(
-            PageView(
-                path=old.lstrip("/"),
-                template="split.html",
-                title=title,
-                description=description,
-                metadata=page_metadata(title, description, absolute(old.lstrip("/")), archive),
-                context={"targets": [target.lstrip("/") for target in targets]},
-                noindex=True,
-            )
+            memo.derive(_split_view, site, old.lstrip("/"), absolute(old.lstrip("/")), paths, tuple(absolute(path) for path in paths))
         )
     return views
+
+
+def _redirect_view(site: SiteConfig, path: str, target: str, target_url: str) -> PageView:
+    return PageView(
+        path=path,
+        template="redirect.html",
+        title="This page has moved",
+        description=f"Moved to {target_url}",
+        describe=functools.partial(page_metadata, "This page has moved", "Moved.", target_url, site),
+        context={"target": target},
+        noindex=True,
+        canonical_path=target,
+    )
+
+
+def _split_view(site: SiteConfig, path: str, page_url: str, targets: tuple[str, ...], target_urls: tuple[str, ...]) -> PageView:
+    title = "This page became several pages"
+    description = "Its content is now on: " + ", ".join(target_urls)
+    return PageView(
+        path=path,
+        template="split.html",
+        title=title,
+        description=description,
+        describe=functools.partial(page_metadata, title, description, page_url, site),
+        context={"targets": list(targets)},
+        noindex=True,
+    )
 
 
 def _check_redirects(archive: Archive, pages: set[str]) -> None:

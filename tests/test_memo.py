@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 from site_builder.loader import load_archive
 from site_builder.memo import Memo, digest
+from site_builder.pages import PageRenderer
 from site_builder.render import render_site
+from site_builder.views import PageView
 
 STATEMENT = "statements/2024-statement-2024-06-25.md"
 
@@ -82,6 +87,11 @@ def _full_build(project: Path) -> dict[str, bytes]:
 # One memo through a series of edits, as `serve` keeps it: a statement, the claim vocabulary, a template.
 EDITS = (
     (STATEMENT, "summary: News report", "summary: An edited news report"),
+    # What other pages show of a statement: its heading (claim pages), its date (its neighbours'
+    # links, the claim matrix), a passage (the matrix, claim pages).
+    (STATEMENT, 'title: "Gov’t refutes', 'title: "The government refutes'),
+    (STATEMENT, 'issued: "2024-06-25"', 'issued: "2024-06-26"'),
+    (STATEMENT, '"Under Law No. 6/2008 “Combating the Crime of Human Trafficking”"', '"Under Law No. 6/2008"'),
     ("data/claims.yaml", "label: Cites Law No. 6/2008", "label: Cites the Law No. 6/2008"),
     ("templates/partials/tier.html", "{% macro badge(tier) %}<span", '{% macro badge(tier) %}<span data-edited=""'),
 )
@@ -107,3 +117,60 @@ def test_incremental_rebuilds_equal_full_builds_and_reuse_what_did_not_change(pr
         before = incremental
     _rebuild(project, memo)
     assert memo.computed["page"] == 0 and memo.reused["page"] == pages, "nothing changed: everything is reused"
+
+
+@dataclass(frozen=True)
+class _Holder:
+    value: object
+
+
+def test_a_derived_result_is_known_by_its_recipe() -> None:
+    calls: list[tuple[str, int]] = []
+
+    def made(name: str, number: int) -> _Holder:
+        calls.append((name, number))
+        return _Holder([name] * number)  # a list inside: digested by walking, were it not registered
+
+    memo = Memo()
+    first = memo.derive(made, "a", 2)
+    assert memo.derive(made, "a", 2) is first and calls == [("a", 2)], "a holding memo makes it once"
+    same_recipe = memo.key(first)
+    memo.start_build()
+    again = memo.derive(made, "a", 2)
+    assert memo.key(_Holder(again)) == memo.key(_Holder(first)) and memo.key(again) == same_recipe
+    assert memo.key(memo.derive(made, "a", 3)) != same_recipe
+    assert memo.key(memo.derive(made, "b", 2)) != same_recipe
+    one_shot = Memo(remember=False)
+    assert one_shot.derive(made, "a", 2) == _Holder(["a", "a"]) and one_shot.key(first) is None
+
+
+def test_an_edit_renders_only_the_pages_that_show_what_changed(
+    project: Path, edit: Callable[[str, str, str], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    memo = Memo()
+    _rebuild(project, memo)
+    rendered: list[str] = []
+    render = PageRenderer.render
+
+    def recording(self: PageRenderer, view: PageView) -> bytes:
+        rendered.append(view.path)
+        return render(self, view)
+
+    monkeypatch.setattr(PageRenderer, "render", recording)
+    edit(STATEMENT, "summary: News report", "summary: An edited news report")
+    _rebuild(project, memo)
+    # The summary shows on the statement's page, its year's page and the timeline...
+    assert {"2024/statement-2024-06-25/", "2024/", ""} <= set(rendered)
+    # ...not on the neighbouring statements and years (they link to it by address and date), nor on
+    # the claim matrix and claim pages (they show its heading, date and passages).
+    for page in ("2023/statement-2023-10-27/", "2025/statement-2025-09-30/", "2023/", "2025/", "claims/", "claims/law-6-2008/"):
+        assert page not in rendered
+    rendered.clear()
+    edit(STATEMENT, 'issued: "2024-06-25"', 'issued: "2024-06-26"')
+    _rebuild(project, memo)
+    for page in ("2023/statement-2023-10-27/", "2025/statement-2025-09-30/"):
+        assert page in rendered, f"{page} links to it with its date"
+    rendered.clear()
+    edit(STATEMENT, '"Under Law No. 6/2008 “Combating the Crime of Human Trafficking”"', '"Under Law No. 6/2008"')
+    _rebuild(project, memo)
+    assert "claims/law-6-2008/" in rendered, "the claim's page quotes the passage"
