@@ -72,6 +72,10 @@ class BuildCache:
         except Exception:  # a damaged entry (unpickling can raise almost anything) is a miss
             return None
 
+    def has(self, kind: str, key: str) -> bool:
+        """Whether an entry is stored (it may still prove damaged when read)."""
+        return self._entries.has(self._name(kind, key))
+
     def put(self, kind: str, key: str, value: object) -> None:
         """Store; an entry that cannot be written is simply computed again next time."""
         name = self._name(kind, key)

@@ -94,6 +94,16 @@ class EntryStore:
                 return None
         return bytes(row[0]) if row is not None else None
 
+    def has(self, name: str) -> bool:
+        with self._lock:
+            connection = self._connect()
+            if connection is None:
+                return False
+            try:
+                return connection.execute("SELECT 1 FROM entries WHERE name = ?", (name,)).fetchone() is not None
+            except sqlite3.Error:
+                return False
+
     def write(self, name: str, payload: bytes) -> None:
         with self._lock:
             connection = self._connect()

@@ -41,9 +41,11 @@ class ContentErrors(Exception):
 def display_path(path: Path, root: Path) -> str:
     """The path as a contributor would type it: relative to the project when possible."""
     # Not resolved: a statement that is a (broken) link is named by its own place.
-    for candidate, base in ((path.absolute(), root.absolute()), (path.resolve(), root.resolve())):
+    for resolve in (False, True):  # resolving (a system call per part) only when needed
         try:
-            return candidate.relative_to(base).as_posix()
+            if resolve:
+                return path.resolve().relative_to(root.resolve()).as_posix()
+            return path.absolute().relative_to(root.absolute()).as_posix()
         except ValueError:
             continue
     return path.as_posix()

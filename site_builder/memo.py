@@ -29,6 +29,8 @@ class Store(Protocol):
 
     def put(self, kind: str, key: str, value: object) -> None: ...
 
+    def has(self, kind: str, key: str) -> bool: ...
+
 
 class _Opaque(Exception):
     """The inputs hold something whose repr is not its content."""
@@ -54,6 +56,8 @@ class Fingerprints:
 
     def _shown(self, value: Any) -> str:
         kind = type(value)
+        if kind is bytes:
+            return f"bytes#{hashlib.sha256(value).hexdigest()}"  # a file's content: hashing costs less than repr
         if kind in _SHOWN_BY_REPR:
             return repr(value)
         names = _field_names(kind)  # type: ignore[arg-type]  # every type is hashable
@@ -167,6 +171,12 @@ class Memo:
             if self._hold:
                 self._kept[entry] = stored
         return stored
+
+    def knows(self, kind: str, key: str | None, *, durable: bool = False) -> bool:
+        """Whether a result is remembered under `key`, without reading it back."""
+        if key is None:
+            return False
+        return (kind, key) in self._kept or (durable and self._store is not None and self._store.has(kind, key))
 
     def keep(self, kind: str, key: str | None, result: object, *, durable: bool = False) -> None:
         """Remember a result computed for `key` (a None key remembers nothing)."""

@@ -99,6 +99,10 @@ class PageRenderer:
         reads_archive = names is None or "archive" in names
         return self._memo.key((self._templates_key, self._archive if reads_archive else self._archive.site, view))
 
+    def remembers(self, view: PageView) -> bool:
+        """Whether the page is remembered, without reading it back."""
+        return self._memo.knows(_PAGE, self.key(view), durable=True)
+
     def page(self, view: PageView) -> bytes:
         """The page's bytes: remembered, or rendered now and remembered."""
         key = self.key(view)

@@ -139,8 +139,11 @@ def site_files(archive: Archive, root: Path, csl: CslFormatter | None = None, me
     for view in views:
         by_shard.setdefault(shard_of(view.output), []).append(view)
     renderer = PageRenderer(env, archive, root, templates_key, memo)
+    # Shards with pages to render go first, so that on a rebuild their indexing overlaps the
+    # reading back of the others instead of being waited for at the end.
+    shards = sorted(by_shard.values(), key=lambda shard_views: all(renderer.remembers(view) for view in shard_views))
     with SearchIndexer(archive.site.language, memo) as indexer:
-        for shard_views in by_shard.values():
+        for shard_views in shards:
             pages: dict[str, bytes] = {}
             for view in shard_views:
                 pages[view.output] = renderer.page(view)

@@ -54,6 +54,9 @@ class _CountingStore:
         self.reads += 1
         return self.entries.get((kind, key))
 
+    def has(self, kind: str, key: str) -> bool:
+        return (kind, key) in self.entries
+
     def put(self, kind: str, key: str, value: object) -> None:
         self.entries[(kind, key)] = value
 
