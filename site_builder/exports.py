@@ -56,10 +56,18 @@ _CONSTRAINTS: dict[str, dict[str, Any]] = {
 }
 
 
-def data_files(archive: Archive, absolute_url: UrlFor) -> dict[str, bytes]:
-    """Relative output path -> file bytes for the data downloads."""
+StatementJson = Callable[[Statement], str]
+
+
+def data_files(archive: Archive, absolute_url: UrlFor, statement_json: StatementJson | None = None) -> dict[str, bytes]:
+    """Relative output path -> file bytes for the data downloads.
+
+    `statement_json` gives a statement's record as `statement_record_json` would (the preview
+    server passes one that remembers them, so an edit encodes one record, not all).
+    """
+    record = statement_json or (lambda statement: statement_record_json(statement, absolute_url))
     return {
-        "data/statements.json": _json_bytes([_statement_record(s, absolute_url) for s in archive.statements]),
+        "data/statements.json": _json_list_bytes([record(s) for s in archive.statements]),
         "data/claims.csv": _csv_bytes(_CLAIM_COLUMNS, _claim_rows(archive, absolute_url)),
         "data/tiers.csv": _csv_bytes(_TIER_COLUMNS, (_tier_row(y, absolute_url) for y in archive.years)),
         "data/datapackage.json": _json_bytes(_datapackage(archive, absolute_url)),
@@ -69,6 +77,20 @@ def data_files(archive: Archive, absolute_url: UrlFor) -> dict[str, bytes]:
 def _json_bytes(value: Any) -> bytes:
     """Stable, readable UTF-8 JSON, so unchanged content gives unchanged bytes."""
     return (json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+def statement_record_json(statement: Statement, absolute_url: UrlFor) -> str:
+    """A statement's record as it stands in statements.json: an item of its top-level list."""
+    text = json.dumps(_statement_record(statement, absolute_url), ensure_ascii=False, indent=2, sort_keys=True)
+    # JSON escapes line breaks inside strings, so every line break here is the layout's own.
+    return "\n".join("  " + line for line in text.split("\n"))
+
+
+def _json_list_bytes(items: list[str]) -> bytes:
+    """A list of items from `statement_record_json`, laid out as `_json_bytes` lays out a list."""
+    if not items:
+        return _json_bytes([])
+    return ("[\n" + ",\n".join(items) + "\n]\n").encode("utf-8")
 
 
 def _csv_bytes(columns: Sequence[tuple[str, str, str]], rows: Iterable[Sequence[object]]) -> bytes:

@@ -24,10 +24,10 @@ from jinja2.bccache import Bucket
 from . import urls
 from .citations import Citation
 from .csl import CslFormatter
-from .exports import data_files
+from .exports import data_files, statement_record_json
 from .feeds import feed_files
 from .memo import Memo, Store
-from .model import Archive
+from .model import Archive, Statement
 from .pages import PageRenderer
 from .search import SearchIndexer, shard_of
 from .views import PageView, long_date, page_views
@@ -119,14 +119,11 @@ def site_files(archive: Archive, root: Path, csl: CslFormatter | None = None, me
         (templates_key, str(templates), archive.site.base_url),
         lambda: create_environment(templates, site_urls, memo.store),
     )
-    # The whole-archive outputs first: their working memory then adds to little else (peak RSS).
-    # A one-shot build never asks twice, so it does not hold them.
-    if memo.holds:
-        yield from memo.get("feeds", archive, lambda: feed_files(archive, site_urls.absolute)).items()
-        yield from memo.get("data downloads", archive, lambda: data_files(archive, site_urls.absolute)).items()
-    else:
-        yield from feed_files(archive, site_urls.absolute).items()
-        yield from data_files(archive, site_urls.absolute).items()
+    # The whole-archive outputs: a one-shot build makes them first, when their working memory
+    # adds to little else (peak RSS); the preview server, which holds everything anyway, makes
+    # them while Pagefind indexes, so the edit reaches the browser sooner.
+    if not memo.holds:
+        yield from _archive_files(archive, site_urls, memo)
     views = page_views(archive, site_urls, csl, memo)
     # A moved page's citation downloads stay available at its old address too.
     moved: dict[str, list[str]] = {}
@@ -154,11 +151,28 @@ def site_files(archive: Archive, root: Path, csl: CslFormatter | None = None, me
                         for old in moved.get(name, ()):
                             yield old, content
             indexer.add(pages)
+        if memo.holds:
+            yield from _archive_files(archive, site_urls, memo)
+        yield "sitemap.xml", _sitemap(views, site_urls)
+        # Crawlers read robots.txt only at a host's root: below a path it is a template for the host's own.
+        yield "robots.txt", f"User-agent: *\nAllow: {site_urls.base_path}\nSitemap: {site_urls.absolute('sitemap.xml')}\n".encode()
+        yield from _static_files(root / "static").items()
         yield from indexer.bundle().items()
-    yield "sitemap.xml", _sitemap(views, site_urls)
-    # Crawlers read robots.txt only at a host's root: below a path it is a template for the host's own.
-    yield "robots.txt", f"User-agent: *\nAllow: {site_urls.base_path}\nSitemap: {site_urls.absolute('sitemap.xml')}\n".encode()
-    yield from _static_files(root / "static").items()
+
+
+def _archive_files(archive: Archive, site_urls: urls.SiteUrls, memo: Memo) -> Iterator[tuple[str, bytes]]:
+    """Feeds and data downloads. A one-shot build never asks twice, so it does not hold them."""
+    if not memo.holds:
+        yield from feed_files(archive, site_urls.absolute).items()
+        yield from data_files(archive, site_urls.absolute).items()
+        return
+    yield from memo.get("feeds", archive, lambda: feed_files(archive, site_urls.absolute)).items()
+
+    # Each statement's record is remembered too, so an edit encodes one record, not all.
+    def record(statement: Statement) -> str:
+        return memo.get("statement record", (statement, site_urls), lambda: statement_record_json(statement, site_urls.absolute))
+
+    yield from memo.get("data downloads", archive, lambda: data_files(archive, site_urls.absolute, record)).items()
 
 
 def render_site(archive: Archive, root: Path, csl: CslFormatter | None = None, memo: Memo | None = None) -> dict[str, bytes]:

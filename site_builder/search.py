@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -91,25 +92,44 @@ def shard_of(output_path: str) -> str:
     return "site"
 
 
-def _index_shard(pages: dict[str, bytes], language: str) -> dict[str, bytes]:
-    """Pagefind's bundle for some marked pages (output path -> bytes), without the unused files."""
-    with tempfile.TemporaryDirectory(prefix="search-index-") as folder:
+class _ShardRun:
+    """One shard's Pagefind run, in a temporary folder: its pages in `site/`, its bundle in `bundle/`.
+
+    The files are written and read back on the caller's thread; the worker thread only waits
+    for Pagefind. A worker thread doing that file work itself waited for Python's lock behind
+    the busy caller for longer than Pagefind took.
+    """
+
+    def __init__(self, pages: dict[str, bytes]) -> None:
+        self._folder = Path(tempfile.mkdtemp(prefix="search-index-"))
         # Pagefind derives each result's URL from the page's place in this folder, so the
         # URLs are root-relative ("/2024/statement-2024-06-25/"); the search page prefixes the
         # site's base path when it shows them. Unmarked pages are left out: once any page is
         # marked, Pagefind indexes marked pages only.
-        site, bundle = Path(folder, "site"), Path(folder, "bundle")
-        for name, content in pages.items():
-            target = site / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content)
-        _run_pagefind(site, bundle, language)
-        files = {path.relative_to(bundle).as_posix(): path.read_bytes() for path in bundle.rglob("*") if path.is_file()}
-    return {
-        path: content
-        for path, content in sorted(files.items())
-        if not path.startswith(_UNUSED_BUNDLE_FILES) and not path.startswith("playground/")
-    }
+        self.site, self.bundle = self._folder / "site", self._folder / "bundle"
+        try:
+            for name, content in pages.items():
+                target = self.site / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(content)
+        except BaseException:
+            self.discard()
+            raise
+
+    def files(self) -> dict[str, bytes]:
+        """Pagefind's bundle, without the unused files; the folder is removed."""
+        try:
+            found = {path.relative_to(self.bundle).as_posix(): path.read_bytes() for path in self.bundle.rglob("*") if path.is_file()}
+        finally:
+            self.discard()
+        return {
+            path: content
+            for path, content in sorted(found.items())
+            if not path.startswith(_UNUSED_BUNDLE_FILES) and not path.startswith("playground/")
+        }
+
+    def discard(self) -> None:
+        shutil.rmtree(self._folder, ignore_errors=True)
 
 
 def _shard_inputs(shard: str, pages: dict[str, bytes], language: str) -> tuple[str, str, tuple[tuple[str, str], ...]]:
@@ -133,7 +153,7 @@ class SearchIndexer:
         self._pool = ThreadPoolExecutor(max_workers=cores)
         self._unfinished_at_most = cores + 1
         self._bundles: dict[str, dict[str, bytes]] = {}
-        self._running: dict[str, tuple[str | None, Future[dict[str, bytes]]]] = {}
+        self._running: dict[str, tuple[str | None, _ShardRun, Future[None]]] = {}
 
     def __enter__(self) -> SearchIndexer:
         return self
@@ -141,6 +161,8 @@ class SearchIndexer:
     def __exit__(self, *exc_info: object) -> None:
         # On a failed build too: no Pagefind run outlives the build that asked for it.
         self._pool.shutdown(cancel_futures=True)
+        for _, run, _ in self._running.values():
+            run.discard()
 
     def add(self, pages: dict[str, bytes]) -> None:
         """Hand over pages (output path -> bytes); each of their shards must be complete."""
@@ -158,18 +180,20 @@ class SearchIndexer:
             else:
                 _executable_finder()  # imported on this thread, not concurrently in the pool's
                 self._wait_for_room()
-                self._running[shard] = (key, self._pool.submit(_index_shard, shard_pages, self._language))
+                run = _ShardRun(shard_pages)
+                self._running[shard] = (key, run, self._pool.submit(_run_pagefind, run.site, run.bundle, self._language))
 
     def _wait_for_room(self) -> None:
-        unfinished = [running for _, running in self._running.values() if not running.done()]
+        unfinished = [running for _, _, running in self._running.values() if not running.done()]
         while len(unfinished) >= self._unfinished_at_most:
             unfinished = list(wait(unfinished, return_when=FIRST_COMPLETED).not_done)
 
     def bundle(self) -> dict[str, bytes]:
         """The search bundle's files (output path -> bytes), once every shard is indexed."""
         for shard in sorted(self._running):  # the first failing shard's problem is raised
-            key, running = self._running[shard]
-            self._bundles[shard] = running.result()
+            key, run, running = self._running[shard]
+            running.result()
+            self._bundles[shard] = run.files()
             self._memo.keep("search index", key, self._bundles[shard], durable=True)
         self._running = {}
         if not self._bundles:

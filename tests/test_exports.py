@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import frictionless
@@ -237,6 +238,19 @@ def test_statements_json() -> None:
     assert len(passages) == 3
     for passage in passages:
         assert passage["url"] == f"{page}#{passage['anchor']}"
+
+
+@pytest.mark.parametrize("tricky", ["line\nbreak", "line\u2028separator", "tab\tand \\ backslash", ""])
+def test_statements_json_is_one_document_laid_out_as_json_lays_it_out(tricky: str) -> None:
+    """The records are encoded one by one (the preview server remembers each) and joined."""
+    archive = make_archive(tricky)
+    (statement,) = archive.statements
+    later = Statement(**{**statement.__dict__, "id": "later", "slug": "later"})
+    two = Archive(archive.site, (replace(archive.years[0], statements=(statement, later)),), archive.claims, (), ())
+    for each in (archive, two, Archive(archive.site, (replace(archive.years[0], statements=()),), archive.claims, (), ())):
+        raw = data_files(each, absolute_url)["data/statements.json"]
+        assert raw == (json.dumps(json.loads(raw), ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
+        assert len(json.loads(raw)) == len(each.statements)
 
 
 def test_statements_are_oldest_first() -> None:

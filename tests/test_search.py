@@ -151,12 +151,14 @@ def test_a_caller_faster_than_pagefind_waits_instead_of_queueing_every_shard(mon
     finished: list[str] = []
     release = threading.Semaphore(0)
 
-    def slow_index(pages: dict[str, bytes], language: str) -> dict[str, bytes]:
+    def slow_pagefind(site: Path, bundle: Path, language: str) -> None:
         release.acquire()
-        finished.append(next(iter(pages)))
-        return {"pagefind-entry.json": b"{}", f"fragment/{len(finished)}": b""}
+        finished.append(next(site.rglob("*.html")).as_posix())
+        (bundle / "fragment").mkdir(parents=True)
+        (bundle / "pagefind-entry.json").write_bytes(b"{}")
+        (bundle / "fragment" / str(len(finished))).write_bytes(b"")
 
-    monkeypatch.setattr(search_module, "_index_shard", slow_index)
+    monkeypatch.setattr(search_module, "_run_pagefind", slow_pagefind)
     monkeypatch.setattr(search_module, "available_cores", lambda: 2)
     stop = threading.Event()
 
