@@ -141,9 +141,9 @@ class SearchIndexer:
 
     Each shard's Pagefind run goes to a worker thread (Pagefind is a process of its own, so
     runs overlap with the caller's work and with each other); remembered shards come from the
-    memo. The memo is used on the caller's thread only: it is not thread-safe. A shard waiting
-    for its run holds its pages, so a caller that renders faster than Pagefind indexes waits
-    once one shard per core is running and another is queued (peak memory).
+    memo. The memo is used on the caller's thread only: it is not thread-safe. A caller that
+    renders faster than Pagefind indexes waits once one shard per core is running and another
+    is queued, so queued shards do not pile up (each holds a temporary copy of its pages).
     """
 
     def __init__(self, language: str, memo: Memo) -> None:

@@ -147,7 +147,7 @@ def test_the_header_links_the_search_page(site: Path) -> None:
 
 
 def test_a_caller_faster_than_pagefind_waits_instead_of_queueing_every_shard(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A queued shard holds its pages: at most one per core runs and one waits (peak memory)."""
+    """Queued shards do not pile up: at most one per core runs and one waits."""
     finished: list[str] = []
     release = threading.Semaphore(0)
 
