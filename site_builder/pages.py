@@ -80,6 +80,7 @@ class PageRenderer:
         self._root = root
         self._templates_key = templates_key
         self._memo = memo
+        self._keys: dict[str, str | None] = {}  # by output path: a page is keyed before and when it is produced
 
     def render(self, view: PageView) -> bytes:
         """The page's bytes, rendered now; a template problem is raised as ContentErrors."""
@@ -89,6 +90,11 @@ class PageRenderer:
 
     def key(self, view: PageView) -> str | None:
         """What the page is remembered under: its view, the templates and what they read."""
+        if view.output not in self._keys:
+            self._keys[view.output] = self._key(view)
+        return self._keys[view.output]
+
+    def _key(self, view: PageView) -> str | None:
         if not self._memo.remembers:
             return None  # a one-shot build without a store keeps nothing, so digests nothing
         with template_problems(self._root, view.template):

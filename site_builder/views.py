@@ -57,6 +57,10 @@ class StatementLink:
     year: int
     issued: str | None
 
+    @classmethod
+    def to(cls, statement: Statement) -> StatementLink:
+        return cls(statement.url, statement.year, statement.issued)
+
 
 @dataclass(frozen=True)
 class YearLink:
@@ -64,6 +68,10 @@ class YearLink:
 
     year: int
     url: str
+
+    @classmethod
+    def to(cls, year: ReportYear) -> YearLink:
+        return cls(year.year, year.url)
 
 
 @dataclass(frozen=True)
@@ -150,7 +158,7 @@ def claim_occurrences(archive: Archive) -> dict[str, tuple[ClaimOccurrence, ...]
     """Each claim of the vocabulary -> the texts making it, in time order."""
     found: dict[str, list[ClaimOccurrence]] = {claim.id: [] for claim in archive.claims}
     for year in archive.years:
-        link = YearLink(year.year, year.url)
+        link = YearLink.to(year)
         for statement in year.statements:
             if statement.source is None:
                 continue  # only a text can be annotated
@@ -335,12 +343,12 @@ def page_views(archive: Archive, site_urls: urls.SiteUrls, csl: CslFormatter | N
             context={"chart": tier_chart(archive.years)},
         )
     ]
-    year_links = tuple(YearLink(year.year, year.url) for year in archive.years)
+    year_links = tuple(YearLink.to(year) for year in archive.years)
     for index, year in enumerate(archive.years):
         previous, following = _neighbours(year_links, index)
         views.append(memo.derive(_year_view, year, previous, following, site, absolute(year.url), year_citations[index]))
     year_of = {year.year: link for year, link in zip(archive.years, year_links, strict=True)}
-    statement_links = tuple(StatementLink(s.url, s.year, s.issued) for s in archive.statements)
+    statement_links = tuple(StatementLink.to(s) for s in archive.statements)
     for index, statement in enumerate(archive.statements):
         previous_link, following_link = _neighbours(statement_links, index)
         view = memo.derive(
@@ -367,7 +375,7 @@ def page_views(archive: Archive, site_urls: urls.SiteUrls, csl: CslFormatter | N
             claims_description,
             context={
                 "matrix": matrix,
-                "without_text": tuple(StatementLink(s.url, s.year, s.issued) for s in archive.statements if not s.has_text),
+                "without_text": tuple(StatementLink.to(s) for s in archive.statements if not s.has_text),
             },
         )
     )
