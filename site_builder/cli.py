@@ -39,7 +39,7 @@ def build(root: Path, out: Path, base_url: str | None, cache: Path | None = None
         archive = load_archive(root, base_url=base_url, memo=memo, workers=workers)
         csl = CslFormatter(CitationCache(cache / "citations") if cache is not None else None, workers=workers)
         # Each file is written as it is rendered; the site is changed only once all are.
-        written = write_site(site_files(archive, root, csl, memo), out)
+        written = write_site(site_files(archive, root, csl, memo, workers), out)
     except ContentErrors as errors:
         return _report(errors)
     if results is not None:

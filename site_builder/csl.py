@@ -28,15 +28,21 @@ def available_cores() -> int:
 
 
 class CslFormatter:
-    """Formats CSL items as HTML entries, remembering each result for the build (and on disk)."""
+    """Formats CSL items as HTML entries, remembering each result for the build (and on disk).
+
+    `prepare` starts one pass over every missing entry and may return while worker processes
+    still format them, so that the build can go on with other work; `entries` waits for the pass.
+    """
 
     def __init__(self, cache: CitationCache | None = None, workers: int = 1) -> None:
         self._cache = cache
         self._workers = workers
         self._entries: dict[str, str] = {}
+        self._underway: tuple[list[str], Callable[[], list[str]]] | None = None
 
     def prepare(self, jobs: Sequence[Job]) -> None:
         """Make every job's entries known: from memory, the cache, or one pass of citeproc."""
+        self.settle()
         missing: dict[str, Job] = {}
         for items, style in jobs:
             key = entry_key(items, style)
@@ -47,33 +53,79 @@ class CslFormatter:
                 missing[key] = (items, style)
             else:
                 self._entries[key] = cached
-        for key, entry in zip(missing, _format_all(list(missing.values()), self._workers), strict=True):
+        if missing:
+            self._underway = (list(missing), _start_formatting(list(missing.values()), self._workers))
+
+    def settle(self) -> None:
+        """Wait for the pass `prepare` started, if any, and keep its entries."""
+        if self._underway is None:
+            return
+        keys, collect = self._underway
+        self._underway = None
+        for key, entry in zip(keys, collect(), strict=True):
             self._entries[key] = entry
             if self._cache is not None:
                 self._cache.put(key, entry)
+
+    @property
+    def formatting_elsewhere(self) -> bool:
+        """Whether a pass is running in worker processes, so that waiting for it now would idle."""
+        return self._underway is not None and isinstance(self._underway[1], _PoolPass)
+
+    def abandon(self) -> None:
+        """Stop a pass still running (the build failed); its entries are formatted again when asked."""
+        underway, self._underway = self._underway, None
+        if underway is not None and isinstance(underway[1], _PoolPass):
+            underway[1].stop()
 
     def entries(self, items: list[CslItem], style: str) -> str:
         """One `<div class="csl-entry">` per item, in the items' order."""
         key = entry_key(items, style)
         if key not in self._entries:
+            self.settle()
+        if key not in self._entries:
             self.prepare([(items, style)])
+            self.settle()
         return self._entries[key]
 
 
-def _format_all(jobs: list[Job], workers: int) -> list[str]:
-    if not jobs:
-        return []
-    format_job = _citeproc()
+def _start_formatting(jobs: list[Job], workers: int) -> Callable[[], list[str]]:
+    """What formats `jobs`, called when their entries are needed: in this process when few,
+    else a pass across worker processes, started now."""
     if workers < 2 or len(jobs) < PARALLEL_FROM:
-        return [format_job(job) for job in jobs]
-    import multiprocessing  # only here: a build with few entries to format starts no workers
+        return functools.partial(_format_here, jobs)
+    return _PoolPass(jobs, workers)
 
-    # Parse the styles before forking, so every worker inherits them instead of parsing again.
-    for style in sorted({style for _, style in jobs}):
-        _style(style)
-    chunk = -(-len(jobs) // (workers * 4))
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        return pool.map(_format_job, jobs, chunksize=chunk)
+
+def _format_here(jobs: list[Job]) -> list[str]:
+    format_job = _citeproc()
+    return [format_job(job) for job in jobs]
+
+
+class _PoolPass:
+    """Jobs formatted by forked worker processes while the caller goes on; calling it waits."""
+
+    def __init__(self, jobs: list[Job], workers: int) -> None:
+        import multiprocessing  # only here: a build with few entries to format starts no workers
+
+        _citeproc()
+        # Parse the styles before forking, so every worker inherits them instead of parsing again.
+        for style in sorted({style for _, style in jobs}):
+            _style(style)
+        chunk = -(-len(jobs) // (workers * 4))
+        self._pool = multiprocessing.get_context("fork").Pool(workers)
+        self._result = self._pool.map_async(_format_job, jobs, chunksize=chunk)
+        self._pool.close()
+
+    def __call__(self) -> list[str]:
+        try:
+            return self._result.get()
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        self._pool.terminate()
+        self._pool.join()
 
 
 def _format_job(job: Job) -> str:

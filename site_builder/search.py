@@ -14,7 +14,6 @@ page merges them into the first with Pagefind's `mergeIndex`.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
@@ -22,7 +21,6 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
@@ -52,19 +50,26 @@ def _indexing_problem(message: str) -> ContentErrors:
     return ContentErrors([ContentError("templates", 1, "search index", message)])
 
 
-@functools.cache
-def _executable_finder() -> Callable[[], Path | None]:
-    """Pagefind's `get_executable`, imported on first need: its module brings asyncio, and a
-    build whose shards all come from its cache runs no Pagefind."""
-    from pagefind.service import get_executable
+def _executable() -> Path | None:
+    """The executable PAGEFIND_BINARY_PATH names, else the one the `pagefind[bin]` dependency
+    installs, else one on PATH: as Pagefind's Python service finds it, without importing that
+    service, which brings asyncio (start-up time)."""
+    configured = os.environ.get("PAGEFIND_BINARY_PATH")
+    if configured:
+        return Path(configured)
+    try:
+        from pagefind_bin import get_executable
 
-    return get_executable
+        return Path(get_executable())
+    except (ImportError, FileNotFoundError):
+        found = shutil.which("pagefind")
+        return Path(found) if found is not None else None
 
 
 def _run_pagefind(site: Path, bundle: Path, language: str) -> None:
     # The command rather than Pagefind's Python service: the service reads each answer through
     # a 2 MiB buffer and waits for ever once the bundle outgrows it (about 1,000 statements).
-    executable = _executable_finder()()
+    executable = _executable()
     if executable is None:
         raise _indexing_problem("Pagefind failed: the pagefind executable is not installed")
     command = [str(executable), "--site", str(site), "--output-path", str(bundle), "--force-language", language, "--silent"]
@@ -178,7 +183,7 @@ class SearchIndexer:
             if remembered is not None:
                 self._bundles[shard] = remembered
             else:
-                _executable_finder()  # imported on this thread, not concurrently in the pool's
+                _executable()  # found on this thread, not concurrently in the pool's
                 self._wait_for_room()
                 run = _ShardRun(shard_pages)
                 self._running[shard] = (key, run, self._pool.submit(_run_pagefind, run.site, run.bundle, self._language))

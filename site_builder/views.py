@@ -285,51 +285,66 @@ def _view(
     return memo.derive(_described_view, site, site_urls.absolute(path), path, template, title, description, kind, options)
 
 
-def _citations(archive: Archive, site_urls: urls.SiteUrls, csl: CslFormatter, memo: Memo) -> tuple[list[Citation], list[Citation]]:
+class Citations:
     """Each statement's and each year's citation: remembered ones from the memo, the others
-    formatted in one pass (so that the pass can use every core)."""
-    site, absolute = archive.site, site_urls.absolute
-    statement_pages = [(s, absolute(s.url)) for s in archive.statements]
-    year_pages = [(y, absolute(urls.year(y.year))) for y in archive.years]
+    formatted in one pass (so that the pass can use every core). The pass starts when this is
+    made and may run in worker processes while the build does other work; `result` waits for it."""
 
-    def recall(kind: str, pages: list[tuple[Any, str]]) -> list[tuple[str | None, Citation | None]]:
-        keys = [memo.key((item, url, site)) for item, url in pages]
-        return [(key, memo.recall(kind, key, durable=True)) for key in keys]
+    def __init__(self, archive: Archive, site_urls: urls.SiteUrls, csl: CslFormatter, memo: Memo) -> None:
+        self._site, self._csl, self._memo = archive.site, csl, memo
+        absolute = site_urls.absolute
+        self._statement_pages = [(s, absolute(s.url)) for s in archive.statements]
+        self._year_pages = [(y, absolute(urls.year(y.year))) for y in archive.years]
+        self._statements = self._recall("statement citation", self._statement_pages)
+        self._years = self._recall("year citation", self._year_pages)
+        prepare_citations(
+            csl,
+            [page for page, (_, found) in zip(self._statement_pages, self._statements, strict=True) if found is None],
+            [page for page, (_, found) in zip(self._year_pages, self._years, strict=True) if found is None],
+            self._site,
+        )
 
-    def complete(
-        kind: str, pages: list[tuple[Any, str]], recalled: list[tuple[str | None, Citation | None]], cite: Callable[..., Citation]
+    def _recall(self, kind: str, pages: list[tuple[Any, str]]) -> list[tuple[str | None, Citation | None]]:
+        keys = [self._memo.key((item, url, self._site)) for item, url in pages]
+        return [(key, self._memo.recall(kind, key, durable=True)) for key in keys]
+
+    def _complete(
+        self, kind: str, pages: list[tuple[Any, str]], recalled: list[tuple[str | None, Citation | None]], cite: Callable[..., Citation]
     ) -> list[Citation]:
         citations = []
         for (item, url), (key, citation) in zip(pages, recalled, strict=True):
             if citation is None:
-                citation = cite(item, url, site, csl)
-                memo.keep(kind, key, citation, durable=True)
-            memo.register(citation, key)  # a citation is a pure function of what it was keyed by
+                citation = cite(item, url, self._site, self._csl)
+                self._memo.keep(kind, key, citation, durable=True)
+            self._memo.register(citation, key)  # a citation is a pure function of what it was keyed by
             citations.append(citation)
         return citations
 
-    statements, years = recall("statement citation", statement_pages), recall("year citation", year_pages)
-    prepare_citations(
-        csl,
-        [page for page, (_, found) in zip(statement_pages, statements, strict=True) if found is None],
-        [page for page, (_, found) in zip(year_pages, years, strict=True) if found is None],
-        site,
-    )
-    return (
-        complete("statement citation", statement_pages, statements, cite_statement),
-        complete("year citation", year_pages, years, cite_year),
-    )
+    def result(self) -> tuple[list[Citation], list[Citation]]:
+        """The statements' citations and the years', in the archive's order."""
+        return (
+            self._complete("statement citation", self._statement_pages, self._statements, cite_statement),
+            self._complete("year citation", self._year_pages, self._years, cite_year),
+        )
 
 
-def page_views(archive: Archive, site_urls: urls.SiteUrls, csl: CslFormatter | None = None, memo: Memo | None = None) -> list[PageView]:
+def page_views(
+    archive: Archive,
+    site_urls: urls.SiteUrls,
+    csl: CslFormatter | None = None,
+    memo: Memo | None = None,
+    citations: Citations | None = None,
+) -> list[PageView]:
     """Every HTML page of the URL contract, plus redirect pages for moved URLs.
 
     With a memo kept from an earlier build, citations whose inputs did not change are reused.
+    `citations` are the ones a caller started earlier, to do other work while they are formatted.
     """
     memo = Memo(remember=False) if memo is None else memo
     absolute = site_urls.absolute
     site = archive.site
-    statement_citations, year_citations = _citations(archive, site_urls, csl or CslFormatter(), memo)
+    citations = citations or Citations(archive, site_urls, csl or CslFormatter(), memo)
+    statement_citations, year_citations = citations.result()
     views = [
         _view(
             memo,

@@ -10,6 +10,7 @@ import pytest
 
 from site_builder import csl
 from site_builder.citation_cache import CitationCache
+from site_builder.citations import cite_statement, prepare_citations
 from site_builder.csl import CslFormatter
 from site_builder.entry_store import FILE_NAME, EntryStore
 from site_builder.model import Archive
@@ -60,3 +61,20 @@ def test_build_script_keeps_its_cache_outside_the_site(tmp_path: Path) -> None:
     second = run_build_script(project, out)
     assert second.returncode == 0, second.stderr
     assert file_digests(out) == cold
+
+
+def test_a_pass_in_workers_lets_the_caller_go_on_and_can_be_abandoned(archive: Archive, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(csl, "PARALLEL_FROM", 2)
+    pages = [(statement, f"https://example.org{statement.url}") for statement in archive.statements]
+    serial = [cite_statement(statement, url, archive.site, CslFormatter()) for statement, url in pages]
+    formatter = CslFormatter(workers=2)
+    prepare_citations(formatter, pages, [], archive.site)
+    assert formatter.formatting_elsewhere  # prepare returned while the workers format
+    assert [cite_statement(statement, url, archive.site, formatter) for statement, url in pages] == serial
+    assert not formatter.formatting_elsewhere
+    abandoned = CslFormatter(workers=2)
+    prepare_citations(abandoned, pages, [], archive.site)
+    abandoned.abandon()
+    assert not abandoned.formatting_elsewhere
+    # What the abandoned pass would have formatted is formatted when asked for.
+    assert [cite_statement(statement, url, archive.site, abandoned) for statement, url in pages] == serial

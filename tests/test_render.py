@@ -7,7 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from site_builder import cli, render
+from site_builder.background import BackgroundError, Forked
 from site_builder.cli import main
+from site_builder.model import Archive
+from tests.conftest import ROOT, file_digests
 
 
 def refused(project: Path, capsys: pytest.CaptureFixture[str]) -> str:
@@ -40,3 +44,35 @@ def test_undefined_value_is_located_in_its_template(
 def test_missing_template(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (project / "templates/claim.html").unlink()
     assert refused(project, capsys) == "templates/claim.html:1: template: template is missing"
+
+
+def test_feeds_and_downloads_made_in_a_forked_process_are_the_same(
+    archive: Archive, site_files: dict[str, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    forked: list[object] = []
+
+    def spy(function: Callable[[], dict[str, bytes]]) -> Forked[dict[str, bytes]]:
+        forked.append(function)
+        return Forked(function)
+
+    monkeypatch.setattr(render, "Forked", spy)
+    monkeypatch.setattr(render, "BACKGROUND_FROM", 0)
+    files = dict(render.site_files(archive, ROOT, workers=2))
+    assert len(forked) == 1
+    assert files == site_files
+
+
+def test_a_failure_in_the_forked_process_leaves_the_previous_site(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = project / "_site"
+    assert main(["--root", str(project), "build", "--out", str(out)]) == 0
+    before = file_digests(out)
+
+    def broken(*_: object) -> dict[str, bytes]:
+        raise ValueError("feed failed")
+
+    monkeypatch.setattr(cli, "available_cores", lambda: 2)
+    monkeypatch.setattr(render, "BACKGROUND_FROM", 0)
+    monkeypatch.setattr(render, "feed_files", broken)
+    with pytest.raises(BackgroundError, match="ValueError: feed failed"):
+        main(["--root", str(project), "build", "--out", str(out), "--no-cache"])
+    assert file_digests(out) == before
