@@ -231,6 +231,7 @@ LAZY_MODULES = (
     "rispy",
     "citeproc",
     "pagefind.service",
+    "pagefind_bin",
     "multiprocessing",
     "urllib.request",
     "site_builder.markdown",
@@ -248,3 +249,14 @@ def test_a_warm_build_imports_none_of_what_it_does_not_use(project: Path, tmp_pa
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
     assert done.stdout.splitlines()[-1] == "", done.stdout
+
+
+def test_a_cold_build_finds_pagefind_without_its_asyncio_service(project: Path, tmp_path: Path) -> None:
+    arguments = ["--root", str(project), "build", "--out", str(tmp_path / "out"), "--cache", str(tmp_path / "cache")]
+    script = (
+        "import sys\nfrom site_builder.cli import main\n"
+        f"assert main({arguments!r}) == 0\n"
+        "print(' '.join(name for name in ('pagefind_bin', 'pagefind.service', 'asyncio') if name in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.splitlines()[-1] == "pagefind_bin", done.stdout

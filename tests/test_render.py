@@ -6,8 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from jinja2 import Environment
 
-from site_builder import cli, render
+from site_builder import cli, csl, render
 from site_builder.background import BackgroundError, Forked
 from site_builder.cli import main
 from site_builder.model import Archive
@@ -76,3 +77,21 @@ def test_a_failure_in_the_forked_process_leaves_the_previous_site(project: Path,
     with pytest.raises(BackgroundError, match="ValueError: feed failed"):
         main(["--root", str(project), "build", "--out", str(out), "--no-cache"])
     assert file_digests(out) == before
+
+
+def test_compiling_templates_ahead_reports_only_what_a_page_uses(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Templates are compiled while citation workers format; a broken template no page uses
+    # must not fail the build there, as it does not when pages are rendered one by one.
+    (project / "templates" / "unused.html").write_text("{% if %}\n", encoding="utf-8")
+    compiled: list[str] = []
+    compile_ahead = render._compile_templates
+
+    def spy(env: Environment) -> None:
+        compiled.append("yes")
+        compile_ahead(env)
+
+    monkeypatch.setattr(render, "_compile_templates", spy)
+    monkeypatch.setattr(cli, "available_cores", lambda: 2)
+    monkeypatch.setattr(csl, "PARALLEL_FROM", 2)
+    assert main(["--root", str(project), "build", "--out", str(project / "_site"), "--no-cache"]) == 0
+    assert compiled == ["yes"]
