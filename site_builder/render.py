@@ -148,32 +148,9 @@ def site_files(
         if csl.formatting_elsewhere:
             _compile_templates(env)
         views = page_views(archive, site_urls, csl, memo, citations)
-        # A moved page's citation downloads stay available at its old address too.
-        moved: dict[str, list[str]] = {}
-        for old, new in archive.redirects:
-            for kind in urls.CITATION_FORMATS:
-                moved.setdefault(urls.citation(new.lstrip("/"), kind), []).append(urls.citation(old.lstrip("/"), kind))
-        # Rendered a search shard at a time, each shard indexed (by Pagefind, a process of its own)
-        # while the next is rendered.
-        by_shard: dict[str, list[PageView]] = {}
-        for view in views:
-            by_shard.setdefault(shard_of(view.output), []).append(view)
         renderer = PageRenderer(env, archive, root, templates_key, memo)
-        # Shards with pages to render go first, so that on a rebuild their indexing overlaps the
-        # reading back of the others instead of being waited for at the end.
-        shards = sorted(by_shard.values(), key=lambda shard_views: all(renderer.remembers(view) for view in shard_views))
         with SearchIndexer(archive.site.language, memo) as indexer:
-            for shard_views in shards:
-                pages: dict[str, bytes] = {}
-                for view in shard_views:
-                    pages[view.output] = renderer.page(view)
-                    yield view.output, pages[view.output]
-                    if view.citation is not None:
-                        for name, content in _citation_files(view.path, view.citation).items():
-                            yield name, content
-                            for old in moved.get(name, ()):
-                                yield old, content
-                indexer.add(pages)
+            yield from _pages_by_shard(views, renderer, archive.redirects, indexer)
             if memo.holds:
                 yield from _archive_files(archive, site_urls, memo)
             elif background is not None:
@@ -189,6 +166,35 @@ def site_files(
     finally:
         if background is not None:
             background.close()
+
+
+def _pages_by_shard(
+    views: list[PageView], renderer: PageRenderer, redirects: tuple[tuple[str, str], ...], indexer: SearchIndexer
+) -> Iterator[tuple[str, bytes]]:
+    """Every page with its citation downloads, a search shard at a time, each shard handed to
+    the indexer (Pagefind, a process of its own) to index while the next is rendered."""
+    # A moved page's citation downloads stay available at its old address too.
+    moved: dict[str, list[str]] = {}
+    for old, new in redirects:
+        for kind in urls.CITATION_FORMATS:
+            moved.setdefault(urls.citation(new.lstrip("/"), kind), []).append(urls.citation(old.lstrip("/"), kind))
+    by_shard: dict[str, list[PageView]] = {}
+    for view in views:
+        by_shard.setdefault(shard_of(view.output), []).append(view)
+    # Shards with pages to render go first, so that on a rebuild their indexing overlaps the
+    # reading back of the others instead of being waited for at the end.
+    shards = sorted(by_shard.values(), key=lambda shard_views: all(renderer.remembers(view) for view in shard_views))
+    for shard_views in shards:
+        pages: dict[str, bytes] = {}
+        for view in shard_views:
+            pages[view.output] = renderer.page(view)
+            yield view.output, pages[view.output]
+            if view.citation is not None:
+                for name, content in _citation_files(view.path, view.citation).items():
+                    yield name, content
+                    for old in moved.get(name, ()):
+                        yield old, content
+        indexer.add(pages)
 
 
 def _compile_templates(env: Environment) -> None:
