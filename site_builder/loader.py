@@ -7,12 +7,14 @@ contributor every one of them at once.
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import schema
+from .background import Forked
 from .errors import ContentError, ContentErrors, display_path
 from .front_matter import Document, LineMap, decode, parse_yaml, split_document
 from .memo import Memo
@@ -447,7 +449,12 @@ def _site_config(project: Project, base_url: str | None, errors: list[ContentErr
 
 # Below this many statements to read, starting worker processes costs more than it saves.
 PARALLEL_FROM = 32
+# From this many statements to read back, a one-shot build reads the few changed ones in a forked
+# process meanwhile: reading one imports the YAML, schema and Markdown libraries (about 0.1 s),
+# which the build itself then never needs, while reading back a hundred takes about 10 ms.
+BESIDE_FROM = 100
 _Read = tuple[tuple[Statement, LineMap] | None, list[ContentError]]
+_File = tuple[int, Path, bytes, str | None]  # its place among the paths, path, bytes, memo key
 
 
 def _read_statements(
@@ -456,14 +463,15 @@ def _read_statements(
     """Every statement that reads without problems, in path order; problems go to `errors`.
 
     A file read before with the same bytes and context comes from the memo; the rest are read
-    across `workers` processes when there are enough of them. Problems are never remembered,
-    so each is reported again until it is fixed.
+    across `workers` processes when there are enough of them, or by one forked process while
+    this one reads back the others. Problems are never remembered, so each is reported again
+    until it is fixed.
     """
     # Digested once: the context is shared by every file and as large as the tier history.
     context = memo.key(reader.context())
     results: list[_Read | None] = []
     keys: list[str | None] = []
-    pending: list[tuple[int, Path, bytes, str | None]] = []
+    files: list[_File] = []
     for path in paths:
         try:
             data = path.read_bytes()
@@ -473,21 +481,32 @@ def _read_statements(
             continue
         key = memo.key((reader.project.shown(path), data, context)) if context is not None else None
         keys.append(key)
-        remembered = memo.recall("statement", key, durable=True)
-        results.append((remembered, []) if remembered is not None else None)
-        if remembered is None:
-            pending.append((len(results) - 1, path, data, key))
-    jobs = [(path, data) for _, path, data, _ in pending]
-    if workers > 1 and len(jobs) >= PARALLEL_FROM:
-        import multiprocessing  # only here: a warm build starts no workers
-
-        reader.parser()  # made before forking, so every worker inherits it
-        chunk = -(-len(jobs) // (workers * 4))
-        with multiprocessing.get_context("fork").Pool(workers, initializer=_adopt_reader, initargs=(reader,)) as pool:
-            fresh = pool.map(_read_in_worker, jobs, chunksize=chunk)
-    else:
-        fresh = [_read_one(reader, path, data) for path, data in jobs]
-    for (index, _, _, key), (found, problems) in zip(pending, fresh, strict=True):
+        results.append(None)
+        files.append((len(results) - 1, path, data, key))
+    beside: list[_File] = []
+    if workers > 1 and not memo.holds and len(files) >= BESIDE_FROM:
+        beside = [file for file in files if not memo.knows("statement", file[3], durable=True)]
+        if len(beside) >= PARALLEL_FROM:
+            beside = []  # read across worker processes below
+    forked = Forked(functools.partial(_read_files, reader, beside)) if beside else None
+    read_beside = {index for index, _, _, _ in beside}
+    pending: list[_File] = []
+    try:
+        for file in files:
+            if file[0] in read_beside:
+                continue
+            remembered = memo.recall("statement", file[3], durable=True)
+            if remembered is None:
+                pending.append(file)
+            else:
+                results[file[0]] = (remembered, [])
+        fresh = list(zip(pending, _read_pending(reader, pending, workers), strict=True))
+        if forked is not None:
+            fresh += zip(beside, forked.result(), strict=True)
+    finally:
+        if forked is not None:
+            forked.close()
+    for (index, _, _, key), (found, problems) in fresh:
         results[index] = (found, problems)
         if found is not None and not problems:
             memo.keep("statement", key, found, durable=True)
@@ -500,6 +519,23 @@ def _read_statements(
             memo.register(found[0], key)  # a statement is a pure function of its file's bytes and context
             read.append(found)
     return read
+
+
+def _read_pending(reader: _StatementReader, pending: list[_File], workers: int) -> list[_Read]:
+    """The files read in this process, or across worker processes when there are enough."""
+    if workers > 1 and len(pending) >= PARALLEL_FROM:
+        import multiprocessing  # only here: a warm build starts no workers
+
+        reader.parser()  # made before forking, so every worker inherits it
+        jobs = [(path, data) for _, path, data, _ in pending]
+        chunk = -(-len(jobs) // (workers * 4))
+        with multiprocessing.get_context("fork").Pool(workers, initializer=_adopt_reader, initargs=(reader,)) as pool:
+            return pool.map(_read_in_worker, jobs, chunksize=chunk)
+    return _read_files(reader, pending)
+
+
+def _read_files(reader: _StatementReader, files: list[_File]) -> list[_Read]:
+    return [_read_one(reader, path, data) for _, path, data, _ in files]
 
 
 def _read_one(reader: _StatementReader, path: Path, data: bytes) -> _Read:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from jinja2 import Environment, TemplateError, TemplateNotFound, TemplateSyntaxError
+from jinja2.ext import Extension
+from jinja2.lexer import Token, TokenStream
 
 from .errors import ContentError, ContentErrors, display_path
 from .memo import Memo
@@ -47,8 +49,9 @@ def template_problems(root: Path, name: str) -> Iterator[None]:
 
 def template_names(env: Environment, name: str) -> frozenset[str] | None:
     """Every name a template, and each template it extends, includes or imports, mentions: a
-    superset of the variables it may read, found by lexing (parsing costs ten times more).
-    None when a template is chosen at render time, so any variable may be read."""
+    superset of the variables it may read. None when a template is chosen at render time, so
+    any variable may be read. Each template is compiled here if it is not yet (rendering needs
+    it anyway), and its names are those `TemplateNames` saw while it compiled."""
     seen: set[str] = set()
     names: set[str] = set()
     pending = [name]
@@ -57,18 +60,65 @@ def template_names(env: Environment, name: str) -> frozenset[str] | None:
         if current in seen:
             continue
         seen.add(current)
-        source = env.loader.get_source(env, current)[0] if env.loader else ""
-        tokens = list(env.lexer.tokenize(source, current))
-        for index, token in enumerate(tokens):
-            if token.type != "name":
-                continue
-            names.add(token.value)
-            if token.value in _REFERENCING and index > 0 and tokens[index - 1].type == "block_begin":
-                following = tokens[index + 1] if index + 1 < len(tokens) else None
-                if following is None or following.type != "string":
-                    return None
-                pending.append(following.value)
+        mentioned, referenced = _mentions(env, current)
+        if referenced is None:
+            return None
+        names |= mentioned
+        pending.extend(referenced)
     return frozenset(names)
+
+
+# What one template mentions: its names, and the templates it names (None: one is chosen at render time).
+_Mentions = tuple[frozenset[str], tuple[str, ...] | None]
+
+
+def _mentions(env: Environment, name: str) -> _Mentions:
+    env.get_template(name)
+    recorder = env.extensions.get(TemplateNames.identifier)
+    found: dict[str, _Mentions] = recorder.found if isinstance(recorder, TemplateNames) else {}
+    if name not in found:
+        # Compiled by an earlier build (the compiled-template cache): lexed once here instead.
+        source = env.loader.get_source(env, name)[0] if env.loader else ""
+        found[name] = _scan(env.lexer.tokenize(source, name))
+    return found[name]
+
+
+def _scan(tokens: Iterable[Token]) -> _Mentions:
+    names: set[str] = set()
+    referenced: list[str] = []
+    chosen_at_render_time = False
+    previous_type = ""
+    naming = False  # the previous token was a tag that names another template
+    for token in tokens:
+        if naming:
+            if token.type == "string":
+                referenced.append(token.value)
+            else:
+                chosen_at_render_time = True
+            naming = False
+        if token.type == "name":
+            names.add(token.value)
+            naming = token.value in _REFERENCING and previous_type == "block_begin"
+        previous_type = token.type
+    return frozenset(names), None if chosen_at_render_time or naming else tuple(referenced)
+
+
+class TemplateNames(Extension):
+    """Keeps what each template mentions, read from its tokens as Jinja2 compiles it, so that
+    keying pages lexes no template a second time. Tokens pass through unchanged."""
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        self.found: dict[str, _Mentions] = {}
+
+    def filter_stream(self, stream: TokenStream) -> Iterator[Token]:
+        seen: list[Token] = []
+        for token in stream:
+            seen.append(token)
+            yield token
+        # Reached only once the parser has read the whole template (not after a syntax error).
+        if stream.name is not None:
+            self.found[stream.name] = _scan(seen)
 
 
 class PageRenderer:
@@ -81,6 +131,7 @@ class PageRenderer:
         self._templates_key = templates_key
         self._memo = memo
         self._keys: dict[str, str | None] = {}  # by output path: a page is keyed before and when it is produced
+        self._names: dict[str, frozenset[str] | None] = {}  # by template: asked of the memo once per build
 
     def render(self, view: PageView) -> bytes:
         """The page's bytes, rendered now; a template problem is raised as ContentErrors."""
@@ -97,10 +148,12 @@ class PageRenderer:
     def _key(self, view: PageView) -> str | None:
         if not self._memo.remembers:
             return None  # a one-shot build without a store keeps nothing, so digests nothing
-        with template_problems(self._root, view.template):
-            names = self._memo.get(
-                "template names", (self._templates_key, view.template), lambda: template_names(self._env, view.template), durable=True
-            )
+        if view.template not in self._names:
+            with template_problems(self._root, view.template):
+                self._names[view.template] = self._memo.get(
+                    "template names", (self._templates_key, view.template), lambda: template_names(self._env, view.template), durable=True
+                )
+        names = self._names[view.template]
         # A page reads the whole archive only if its templates name it (the home, about and 404 pages).
         reads_archive = names is None or "archive" in names
         return self._memo.key((self._templates_key, self._archive if reads_archive else self._archive.site, view))

@@ -32,7 +32,7 @@ from .exports import data_files, statement_record_json
 from .feeds import feed_files
 from .memo import Memo, Store
 from .model import Archive, Statement
-from .pages import PageRenderer
+from .pages import PageRenderer, TemplateNames
 from .search import SearchIndexer, shard_of
 from .views import Citations, PageView, long_date, page_views
 
@@ -71,6 +71,7 @@ def create_environment(templates: Path, site_urls: urls.SiteUrls, store: Store |
         lstrip_blocks=True,
         keep_trailing_newline=True,
         bytecode_cache=_CompiledTemplates(store, site_urls.base_url) if store is not None else None,
+        extensions=[TemplateNames],
     )
     env.filters["url"] = site_urls.local
     env.filters["absolute"] = site_urls.absolute

@@ -43,6 +43,10 @@ _UNUSED_BUNDLE_FILES = (
 _MERGED_SHARD_FILES = re.compile(r"pagefind-entry\.json|pagefind\.[^/]+\.pf_meta|(index|fragment|filter)/[^/]+")
 SHARDS_FILE = "shards.json"
 _MARK = b" data-pagefind-body"
+# In a page's head, Pagefind indexes no text: it reads only the title (a result's title when the
+# page has no h1), `data-pagefind-*` attributes, and `id`s (each numbers an anchor).
+_HEAD_READ_BY_PAGEFIND = re.compile(rb"(?i)data-pagefind|\sid\s*=")
+_TITLE = re.compile(rb"(?is)<title>.*?</title>")
 _YEAR_FOLDER = re.compile(r"([0-9]{3})[0-9]/")
 
 
@@ -116,7 +120,7 @@ class _ShardRun:
             for name, content in pages.items():
                 target = self.site / name
                 target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(content)
+                target.write_bytes(_as_indexed(content))
         except BaseException:
             self.discard()
             raise
@@ -135,6 +139,21 @@ class _ShardRun:
 
     def discard(self) -> None:
         shutil.rmtree(self._folder, ignore_errors=True)
+
+
+def _as_indexed(page: bytes) -> bytes:
+    """The page with its head cut down to the title, when nothing else in it counts for Pagefind:
+    the same index from less to parse (a statement page's head is a third of it: metadata for
+    citation managers and link previews). Any other head is left whole."""
+    start = page.find(b"<head>")
+    end = page.find(b"</head>", start)
+    if start < 0 or end < 0:
+        return page
+    head = page[start + len(b"<head>") : end]
+    if _HEAD_READ_BY_PAGEFIND.search(head):
+        return page
+    title = _TITLE.search(head)
+    return page[: start + len(b"<head>")] + (title.group() if title else b"") + page[end:]
 
 
 def _shard_inputs(shard: str, pages: dict[str, bytes], language: str) -> tuple[str, str, tuple[tuple[str, str], ...]]:

@@ -125,14 +125,28 @@ class ClaimMatrix:
 def claim_matrix(texts: tuple[_MatrixText, ...], claims: tuple[ClaimDefinition, ...]) -> ClaimMatrix:
     """Claims × archived texts (only a text can be annotated); a cell holds the passages making it."""
     columns = tuple(column for column, _ in texts)
-    rows = []
-    for claim in claims:
-        cells = []
-        for column, made_claims in texts:
-            passages = tuple(p for made in made_claims if made.claim.id == claim.id for p in made.passages)
-            cells.append(MatrixCell(column, passages))
-        rows.append(MatrixRow(claim, tuple(cells)))
-    return ClaimMatrix(columns, tuple(rows))
+    # Each text's passages by claim, gathered once; most cells are empty, and immutable, so
+    # each column's empty cell is shared by every claim the text does not make.
+    made_in = [_passages_by_claim(made_claims) for _, made_claims in texts]
+    empty = [MatrixCell(column, ()) for column in columns]
+    rows = tuple(
+        MatrixRow(
+            claim,
+            tuple(
+                MatrixCell(column, made[claim.id]) if claim.id in made else blank
+                for column, made, blank in zip(columns, made_in, empty, strict=True)
+            ),
+        )
+        for claim in claims
+    )
+    return ClaimMatrix(columns, rows)
+
+
+def _passages_by_claim(made_claims: tuple[ClaimInStatement, ...]) -> dict[str, tuple[Passage, ...]]:
+    found: dict[str, tuple[Passage, ...]] = {}
+    for made in made_claims:
+        found[made.claim.id] = found.get(made.claim.id, ()) + made.passages
+    return found
 
 
 def short_date(value: str) -> str:

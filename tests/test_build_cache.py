@@ -14,6 +14,7 @@ import pytest
 from jinja2 import Environment
 
 from site_builder import build_cache, loader
+from site_builder.background import Forked
 from site_builder.build_cache import BuildCache
 from site_builder.citation_cache import CitationCache
 from site_builder.cli import main
@@ -158,6 +159,50 @@ def test_reading_in_parallel_gives_the_same_archive_and_the_same_problems(
             load_archive(project, workers=workers)
         problems.append([str(error) for error in raised.value.errors])
     assert problems[0] == problems[1] and len(problems[0]) >= 2
+
+
+def test_changed_files_read_by_a_forked_process_give_the_same_archive_and_the_same_problems(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edit: Callable[[str, str, str], Path]
+) -> None:
+    # A one-shot build reads the few changed files in a forked process while it reads back the rest.
+    monkeypatch.setattr(loader, "BESIDE_FROM", 2)
+    forked: list[int] = []
+
+    class Spy(Forked[object]):
+        def __init__(self, function: Callable[[], object]) -> None:
+            forked.append(len(function.args[1]))  # type: ignore[attr-defined]  # a partial of (reader, files)
+            super().__init__(function)
+
+    monkeypatch.setattr(loader, "Forked", Spy)
+
+    def load(workers: int) -> Archive:
+        return load_archive(project, memo=Memo(remember=False, store=BuildCache(tmp_path / "results")), workers=workers)
+
+    load(1)
+    edit(STATEMENT, "tier: Tier 3", "tier: Tier 3 ")
+    assert load(2) == load_archive(project) and forked == [1], forked
+    edit(STATEMENT, "tier: Tier 3 ", "tier: Tier 9")
+    edit("statements/2020-statement-2020-06-26.md", "\nyear: 2020", "\nyear: twenty")
+    problems = []
+    for workers in (1, 2):
+        with pytest.raises(ContentErrors) as raised:
+            load(workers)
+        problems.append([str(error) for error in raised.value.errors])
+    assert problems[0] == problems[1] and len(problems[0]) >= 2 and forked == [1, 2], forked
+
+
+def test_a_rebuild_after_an_edit_leaves_the_parsers_to_the_forked_reader(project: Path, tmp_path: Path) -> None:
+    arguments = ["--root", str(project), "build", "--out", str(tmp_path / "out"), "--cache", str(tmp_path / "cache")]
+    assert main(arguments) == 0
+    path = project / STATEMENT
+    path.write_text(path.read_text(encoding="utf-8").replace("tier: Tier 3", "tier: Tier 3 ", 1), encoding="utf-8")
+    script = (
+        "import sys\nfrom site_builder import loader\nfrom site_builder.cli import main\n"
+        f"loader.BESIDE_FROM = 2\nassert main({arguments!r}) == 0\n"
+        "print(' '.join(name for name in ('yaml', 'jsonschema', 'markdown_it') if name in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.splitlines()[-1] == "", done.stdout
 
 
 def test_fingerprints_follow_every_field_and_trust_registered_digests(archive: Archive) -> None:
