@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -58,12 +59,13 @@ def _unchanged(target: str, content: bytes) -> bool:
     """Whether the file holds exactly `content`. A rebuild asks this of every file of the site,
     so it reads with one system call, without a file object or a Path (half the time)."""
     try:
-        descriptor = os.open(target, os.O_RDONLY)
+        descriptor = os.open(target, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO in its place must not block
     except OSError:
         return False  # missing or unreadable: write it again
     try:
-        # A short read, a folder or any failure only means the file is written again.
-        return os.fstat(descriptor).st_size == len(content) and os.read(descriptor, len(content) + 1) == content
+        # A folder or FIFO in its place, a short read or any failure only means it is written again.
+        found = os.fstat(descriptor)
+        return stat.S_ISREG(found.st_mode) and found.st_size == len(content) and os.read(descriptor, len(content) + 1) == content
     except OSError:
         return False
     finally:

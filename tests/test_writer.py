@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,6 +37,21 @@ def test_a_rebuild_touches_only_changed_files(tmp_path: Path) -> None:
     assert os.stat(out / "changed.html").st_ino != changed.st_ino
     assert _tree(out) == {"changed.html": b"after", "same.html": b"same"}
     assert not list(out.rglob(".*")), "no temporary file is left behind"
+
+
+def test_whatever_is_not_the_same_regular_file_is_written_again(tmp_path: Path) -> None:
+    out = tmp_path / "_site"
+    files = {"empty.txt": b"", "page.html": b"page", "short.css": b"css"}
+    write_site(files.items(), out)
+    (out / "empty.txt").unlink()
+    os.mkfifo(out / "empty.txt")  # comparing must not wait for a writer, nor take a FIFO for an empty file
+    (out / "short.css").write_bytes(b"cs")
+    (out / "page.html").write_bytes(b"PAGE")  # same size, other bytes
+    rebuild = threading.Thread(target=write_site, args=(files.items(), out), daemon=True)
+    rebuild.start()
+    rebuild.join(timeout=30)
+    assert not rebuild.is_alive(), "the rebuild waits on the FIFO"
+    assert _tree(out) == files and stat.S_ISREG(os.stat(out / "empty.txt").st_mode)
 
 
 def test_files_and_folders_may_trade_places(tmp_path: Path) -> None:
