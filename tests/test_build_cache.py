@@ -32,6 +32,17 @@ from .conftest import file_digests
 STATEMENT = "statements/2024-statement-2024-06-25.md"
 
 
+def imported_by_a_build(arguments: list[str], modules: tuple[str, ...], setup: str = "") -> str:
+    """What a build in a fresh process prints, ending with which of `modules` it imported
+    (`setup`: statements run first, with `loader` imported)."""
+    script = (
+        "import sys\nfrom site_builder import loader\nfrom site_builder.cli import main\n"
+        f"{setup}assert main({arguments!r}) == 0\n"
+        f"print(' '.join(name for name in {modules!r} if name in sys.modules))\n"
+    )
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True).stdout
+
+
 def _build(project: Path, cache: Path) -> tuple[dict[str, bytes], Memo]:
     """One build as `build.py` runs it: a fresh memo whose store is the cache folder."""
     memo = Memo(remember=False, store=BuildCache(cache / "results"))
@@ -196,13 +207,8 @@ def test_a_rebuild_after_an_edit_leaves_the_parsers_to_the_forked_reader(project
     assert main(arguments) == 0
     path = project / STATEMENT
     path.write_text(path.read_text(encoding="utf-8").replace("tier: Tier 3", "tier: Tier 3 ", 1), encoding="utf-8")
-    script = (
-        "import sys\nfrom site_builder import loader\nfrom site_builder.cli import main\n"
-        f"loader.BESIDE_FROM = 2\nassert main({arguments!r}) == 0\n"
-        "print(' '.join(name for name in ('yaml', 'jsonschema', 'markdown_it') if name in sys.modules))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
-    assert done.stdout.splitlines()[-1] == "", done.stdout
+    printed = imported_by_a_build(arguments, ("yaml", "jsonschema", "markdown_it"), setup="loader.BESIDE_FROM = 2\n")
+    assert printed.splitlines()[-1] == "", printed
 
 
 def test_fingerprints_follow_every_field_and_trust_registered_digests(archive: Archive) -> None:
@@ -287,21 +293,11 @@ LAZY_MODULES = (
 def test_a_warm_build_imports_none_of_what_it_does_not_use(project: Path, tmp_path: Path) -> None:
     arguments = ["--root", str(project), "build", "--out", str(tmp_path / "out"), "--cache", str(tmp_path / "cache")]
     assert main(arguments) == 0
-    script = (
-        "import sys\nfrom site_builder.cli import main\n"
-        f"assert main({arguments!r}) == 0\n"
-        f"print(' '.join(name for name in {LAZY_MODULES!r} if name in sys.modules))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
-    assert done.stdout.splitlines()[-1] == "", done.stdout
+    printed = imported_by_a_build(arguments, LAZY_MODULES)
+    assert printed.splitlines()[-1] == "", printed
 
 
 def test_a_cold_build_finds_pagefind_without_its_asyncio_service(project: Path, tmp_path: Path) -> None:
     arguments = ["--root", str(project), "build", "--out", str(tmp_path / "out"), "--cache", str(tmp_path / "cache")]
-    script = (
-        "import sys\nfrom site_builder.cli import main\n"
-        f"assert main({arguments!r}) == 0\n"
-        "print(' '.join(name for name in ('pagefind_bin', 'pagefind.service', 'asyncio') if name in sys.modules))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
-    assert done.stdout.splitlines()[-1] == "pagefind_bin", done.stdout
+    printed = imported_by_a_build(arguments, ("pagefind_bin", "pagefind.service", "asyncio"))
+    assert printed.splitlines()[-1] == "pagefind_bin", printed
