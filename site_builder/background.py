@@ -2,40 +2,49 @@
 
 The forked process inherits the build's memory as it is, so the archive is not copied or pickled
 to hand it over; only the result comes back, pickled, through a pipe. Used for work that reads
-the whole archive and whose result is a few large values (the feeds and data downloads).
+the whole archive and whose result is a few large values (the feeds and data downloads), and
+for reading the few statements a rebuild finds changed (`Standby`: it imports the parsers while
+the build finds out which those are).
 """
 
 from __future__ import annotations
 
 import traceback
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
 
 T = TypeVar("T")
+A = TypeVar("A")
 
 
 class BackgroundError(RuntimeError):
     """The forked process failed; the message carries its traceback."""
 
 
-class Forked(Generic[T]):
-    """`function()` run in a forked process; `result()` waits for its value or raises its failure."""
+class _Child(Generic[T]):
+    """A forked process that sends one (failed, value) pair back through `_connection`."""
 
-    def __init__(self, function: Callable[[], T]) -> None:
+    _connection: Connection
+    _process: BaseProcess
+
+    def _start(self, target: Callable[..., None], *args: object, duplex: bool) -> None:
         import multiprocessing  # only here: a build that forks nothing does not import it
 
         context = multiprocessing.get_context("fork")
-        self._receiver, sender = context.Pipe(duplex=False)
-        self._process = context.Process(target=_run, args=(function, sender), daemon=True)
+        # One way, the parent's end first: a pipe. Both ways: a socket pair.
+        self._connection, child_end = context.Pipe(duplex=duplex)
+        # The child closes its inherited copy of this end, so that it sees this end's closing.
+        self._process = context.Process(target=target, args=(*args, child_end, self._connection), daemon=True)
         self._process.start()
-        sender.close()  # the child holds the only sending end, so its death is seen as end of file
+        child_end.close()  # the child holds the only other end, so its death is seen as end of file
 
     def result(self) -> T:
         try:
-            failed, value = self._receiver.recv()
+            failed, value = self._connection.recv()
         except EOFError:
             self._process.join()
             raise BackgroundError(f"the background process ended without a result (exit code {self._process.exitcode})") from None
@@ -47,17 +56,58 @@ class Forked(Generic[T]):
 
     def close(self) -> None:
         """Stop the process if it still runs; it never outlives the build that started it."""
-        self._receiver.close()
+        self._connection.close()
         self._process.join(timeout=1)
         if self._process.is_alive():
             self._process.terminate()
             self._process.join()
 
 
-def _run(function: Callable[[], object], sender: Connection) -> None:
+class Forked(_Child[T]):
+    """`function()` run in a forked process; `result()` waits for its value or raises its failure."""
+
+    def __init__(self, function: Callable[[], T]) -> None:
+        self._start(_run, function, duplex=False)
+
+
+class Standby(_Child[T], Generic[A, T]):
+    """A forked process that runs `prepare()` at once, then `function` on the one value it is
+    given (`give`); `result()` waits for what that returns. Closed without a value, it is stopped
+    wherever it is: preparing is all it has done, for nothing."""
+
+    def __init__(self, prepare: Callable[[], object], function: Callable[[A], T]) -> None:
+        self._given = False
+        self._start(_stand_by, prepare, function, duplex=True)
+
+    def give(self, value: A) -> None:
+        self._given = True
+        self._connection.send(value)
+
+    def close(self) -> None:
+        if not self._given and self._process.is_alive():
+            self._process.terminate()  # not waited for: it may still be importing
+        super().close()
+
+
+def _outcome(function: Callable[[], object]) -> tuple[bool, object]:
     try:
-        outcome: tuple[bool, object] = (False, function())
+        return False, function()
     except BaseException:  # reported to the parent, which raises it; the child just ends
-        outcome = (True, traceback.format_exc())
-    sender.send(outcome)
-    sender.close()
+        return True, traceback.format_exc()
+
+
+def _run(function: Callable[[], object], connection: Connection, parent_end: Connection) -> None:
+    parent_end.close()
+    connection.send(_outcome(function))
+    connection.close()
+
+
+def _stand_by(prepare: Callable[[], object], function: Callable[[Any], object], connection: Connection, parent_end: Connection) -> None:
+    parent_end.close()
+    prepared = _outcome(prepare)
+    try:
+        value = connection.recv()
+    except EOFError:
+        return  # closed without a value
+    connection.send(prepared if prepared[0] else _outcome(lambda: function(value)))
+    connection.close()

@@ -138,6 +138,11 @@ def _strings(data: Any, path: FieldPath) -> Iterator[tuple[FieldPath, str, bool]
             yield from _strings(value, (*path, index))
 
 
+def prepare() -> None:
+    """Import PyYAML and make its loaders now, in a process about to parse."""
+    _loaders()
+
+
 def parse_yaml(text: str, path: str, first_line: int = 1) -> tuple[Any, LineMap]:
     """Parse one YAML document; raise ContentError located at the file's own line numbers.
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import schema
-from .background import Forked
+from . import front_matter, schema
+from .background import Standby
 from .errors import ContentError, ContentErrors, display_path
 from .front_matter import Document, LineMap, decode, parse_yaml, split_document
 from .memo import Memo
@@ -182,6 +182,12 @@ class _StatementReader:
 
             self._md = create_parser()
         return self._md
+
+    def prepare(self) -> None:
+        """Import and set up now what reading a file needs: PyYAML, the schema validator, markdown-it."""
+        front_matter.prepare()
+        schema.prepare(self.project.schema("statement.schema.json"))
+        self.parser()
 
     def context(self) -> tuple[object, ...]:
         """Everything besides a file's own bytes that its reading depends on."""
@@ -449,9 +455,9 @@ def _site_config(project: Project, base_url: str | None, errors: list[ContentErr
 
 # Below this many statements to read, starting worker processes costs more than it saves.
 PARALLEL_FROM = 32
-# From this many statements to read back, a one-shot build reads the few changed ones in a forked
-# process meanwhile: reading one imports the YAML, schema and Markdown libraries (about 0.1 s),
-# which the build itself then never needs, while reading back a hundred takes about 10 ms.
+# From this many statements, a one-shot build reads the few changed ones in a forked process
+# meanwhile: reading one imports the YAML, schema and Markdown libraries (about 0.1 s), which the
+# build itself then never needs, while reading back a hundred takes about 10 ms.
 BESIDE_FROM = 100
 _Read = tuple[tuple[Statement, LineMap] | None, list[ContentError]]
 _File = tuple[int, Path, bytes, str | None]  # its place among the paths, path, bytes, memo key
@@ -469,29 +475,37 @@ def _read_statements(
     """
     # Digested once: the context is shared by every file and as large as the tier history.
     context = memo.key(reader.context())
+    standby: Standby[list[_File], list[_Read]] | None = None
+    if workers > 1 and not memo.holds and memo.store is not None and context is not None and len(paths) >= BESIDE_FROM:
+        # Forked before the files are read, so that it imports the parsers while this process
+        # finds out which files changed; it is stopped if none did, or too many to read alone.
+        standby = Standby(reader.prepare, functools.partial(_read_files, reader))
     results: list[_Read | None] = []
     keys: list[str | None] = []
     files: list[_File] = []
-    for path in paths:
-        try:
-            data = path.read_bytes()
-        except OSError as error:
-            results.append((None, [_unreadable(reader.project.shown(path), error)]))
-            keys.append(None)
-            continue
-        key = memo.key((reader.project.shown(path), data, context)) if context is not None else None
-        keys.append(key)
-        results.append(None)
-        files.append((len(results) - 1, path, data, key))
-    beside: list[_File] = []
-    if workers > 1 and not memo.holds and len(files) >= BESIDE_FROM:
-        beside = [file for file in files if not memo.knows("statement", file[3], durable=True)]
-        if len(beside) >= PARALLEL_FROM:
-            beside = []  # read across worker processes below
-    forked = Forked(functools.partial(_read_files, reader, beside)) if beside else None
-    read_beside = {index for index, _, _, _ in beside}
-    pending: list[_File] = []
     try:
+        for path in paths:
+            try:
+                data = path.read_bytes()
+            except OSError as error:
+                results.append((None, [_unreadable(reader.project.shown(path), error)]))
+                keys.append(None)
+                continue
+            key = memo.key((reader.project.shown(path), data, context)) if context is not None else None
+            keys.append(key)
+            results.append(None)
+            files.append((len(results) - 1, path, data, key))
+        beside: list[_File] = []
+        if standby is not None:
+            beside = [file for file in files if not memo.knows("statement", file[3], durable=True)]
+            if beside and len(beside) < PARALLEL_FROM:
+                standby.give(beside)
+            else:
+                beside = []  # nothing to read, or enough to read across worker processes below
+                standby.close()
+                standby = None
+        read_beside = {index for index, _, _, _ in beside}
+        pending: list[_File] = []
         for file in files:
             if file[0] in read_beside:
                 continue
@@ -501,11 +515,11 @@ def _read_statements(
             else:
                 results[file[0]] = (remembered, [])
         fresh = list(zip(pending, _read_pending(reader, pending, workers), strict=True))
-        if forked is not None:
-            fresh += zip(beside, forked.result(), strict=True)
+        if standby is not None:
+            fresh += zip(beside, standby.result(), strict=True)
     finally:
-        if forked is not None:
-            forked.close()
+        if standby is not None:
+            standby.close()
     for (index, _, _, key), (found, problems) in fresh:
         results[index] = (found, problems)
         if found is not None and not problems:

@@ -83,8 +83,9 @@ class Fingerprints:
         return shown
 
 
-# Types whose repr is their whole content.
-_SHOWN_BY_REPR = frozenset({str, int, float, bool, type(None), bytes})
+# Types whose repr is their whole content. Bytes are not among them: a file's content is shown by
+# its hash, including inside a tuple (its repr would be four times as long as the file, and hashed again).
+_SHOWN_BY_REPR = frozenset({str, int, float, bool, type(None)})
 
 
 @functools.cache

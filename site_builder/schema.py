@@ -42,6 +42,11 @@ def _validator(schema_path: Path) -> Draft202012Validator:
     return Draft202012Validator(schema, format_checker=FormatChecker())
 
 
+def prepare(schema_path: Path) -> None:
+    """Import the validator and compile `schema_path` now, in a process about to validate against it."""
+    _validator(schema_path)
+
+
 def _leaves(error: ValidationError) -> Iterator[ValidationError]:
     """The most specific errors: `anyOf`/`oneOf` wrap the real reasons in their context."""
     if error.context:

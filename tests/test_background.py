@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from site_builder.background import BackgroundError, Forked
+from site_builder.background import BackgroundError, Forked, Standby
 
 
 def _fails() -> None:
@@ -35,6 +35,14 @@ def test_a_process_that_dies_without_a_result_is_an_error() -> None:
         Forked(_dies).result()
 
 
+def _started(pid_file: Path) -> int:
+    for _ in range(500):
+        if pid_file.exists() and pid_file.read_text():
+            break
+        time.sleep(0.01)
+    return int(pid_file.read_text())
+
+
 def test_closing_stops_a_process_still_running(tmp_path: Path) -> None:
     pid_file = tmp_path / "pid"
 
@@ -43,11 +51,53 @@ def test_closing_stops_a_process_still_running(tmp_path: Path) -> None:
         time.sleep(600)
 
     forked = Forked(sleeps)
-    for _ in range(500):
-        if pid_file.exists() and pid_file.read_text():
-            break
-        time.sleep(0.01)
-    pid = int(pid_file.read_text())
+    pid = _started(pid_file)
     forked.close()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_a_standby_prepares_then_works_on_the_value_it_is_given(tmp_path: Path) -> None:
+    marker = tmp_path / "prepared"
+    standby: Standby[list[int], tuple[bool, int]] = Standby(lambda: marker.write_text("yes"), lambda value: (marker.exists(), sum(value)))
+    standby.give([1, 2, 3] * 1_000_000)  # larger than a socket's buffer
+    assert standby.result() == (True, 6_000_000)
+
+
+def test_a_standby_whose_preparing_failed_reports_that_when_given_a_value() -> None:
+    standby: Standby[int, int] = Standby(_fails, lambda value: value)
+    standby.give(1)
+    with pytest.raises(BackgroundError, match="ValueError: no feed for you"):
+        standby.result()
+
+
+def test_a_standby_closed_without_a_value_is_stopped_at_once_even_while_preparing(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+
+    def prepares_for_ever() -> None:
+        pid_file.write_text(str(os.getpid()))
+        time.sleep(600)
+
+    standby: Standby[int, int] = Standby(prepares_for_ever, lambda value: value)
+    pid = _started(pid_file)
+    started = time.monotonic()
+    standby.close()
+    assert time.monotonic() - started < 0.5  # a process at work is given a second to finish; one preparing is not
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_a_standby_given_a_value_is_waited_for_then_stopped(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+
+    def works_for_ever(value: int) -> int:
+        pid_file.write_text(str(os.getpid()))
+        time.sleep(600)
+        return value
+
+    standby: Standby[int, int] = Standby(lambda: None, works_for_ever)
+    standby.give(1)
+    pid = _started(pid_file)
+    standby.close()
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)

@@ -14,7 +14,7 @@ import pytest
 from jinja2 import Environment
 
 from site_builder import build_cache, loader
-from site_builder.background import Forked
+from site_builder.background import Standby
 from site_builder.build_cache import BuildCache
 from site_builder.citation_cache import CitationCache
 from site_builder.cli import main
@@ -177,21 +177,21 @@ def test_changed_files_read_by_a_forked_process_give_the_same_archive_and_the_sa
 ) -> None:
     # A one-shot build reads the few changed files in a forked process while it reads back the rest.
     monkeypatch.setattr(loader, "BESIDE_FROM", 2)
-    forked: list[int] = []
+    given: list[int] = []
 
-    class Spy(Forked[object]):
-        def __init__(self, function: Callable[[], object]) -> None:
-            forked.append(len(function.args[1]))  # type: ignore[attr-defined]  # a partial of (reader, files)
-            super().__init__(function)
+    class Spy(Standby[list[object], object]):
+        def give(self, value: list[object]) -> None:
+            given.append(len(value))
+            super().give(value)
 
-    monkeypatch.setattr(loader, "Forked", Spy)
+    monkeypatch.setattr(loader, "Standby", Spy)
 
     def load(workers: int) -> Archive:
         return load_archive(project, memo=Memo(remember=False, store=BuildCache(tmp_path / "results")), workers=workers)
 
     load(1)
     edit(STATEMENT, "tier: Tier 3", "tier: Tier 3 ")
-    assert load(2) == load_archive(project) and forked == [1], forked
+    assert load(2) == load_archive(project) and given == [1], given
     edit(STATEMENT, "tier: Tier 3 ", "tier: Tier 9")
     edit("statements/2020-statement-2020-06-26.md", "\nyear: 2020", "\nyear: twenty")
     problems = []
@@ -199,7 +199,7 @@ def test_changed_files_read_by_a_forked_process_give_the_same_archive_and_the_sa
         with pytest.raises(ContentErrors) as raised:
             load(workers)
         problems.append([str(error) for error in raised.value.errors])
-    assert problems[0] == problems[1] and len(problems[0]) >= 2 and forked == [1, 2], forked
+    assert problems[0] == problems[1] and len(problems[0]) >= 2 and given == [1, 2], given
 
 
 def test_a_rebuild_after_an_edit_leaves_the_parsers_to_the_forked_reader(project: Path, tmp_path: Path) -> None:
