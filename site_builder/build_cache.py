@@ -76,6 +76,10 @@ class BuildCache:
         """Whether an entry is stored (it may still prove damaged when read)."""
         return self._entries.has(self._name(kind, key))
 
+    def touch(self, kind: str, key: str) -> None:
+        """Count an entry as used by this build, without reading it: `sweep` keeps it."""
+        self._used.add(self._name(kind, key))
+
     def put(self, kind: str, key: str, value: object) -> None:
         """Store; an entry that cannot be written is simply computed again next time."""
         name = self._name(kind, key)

@@ -13,6 +13,7 @@ from .csl import CslFormatter, available_cores
 from .errors import ContentErrors
 from .loader import load_archive
 from .lock import LOCK_FILE, broken_promises, published_entries, read_lock, write_lock
+from .manifest import Manifest
 from .memo import Memo
 from .render import render_site, site_files
 from .writer import write_site
@@ -39,7 +40,8 @@ def build(root: Path, out: Path, base_url: str | None, cache: Path | None = None
         archive = load_archive(root, base_url=base_url, memo=memo, workers=workers)
         csl = CslFormatter(CitationCache(cache / "citations") if cache is not None else None, workers=workers)
         # Each file is written as it is rendered; the site is changed only once all are.
-        written = write_site(site_files(archive, root, csl, memo, workers), out)
+        manifest = Manifest(cache / "written", out) if cache is not None else None
+        written = write_site(site_files(archive, root, csl, memo, workers), out, manifest)
     except ContentErrors as errors:
         return _report(errors)
     if results is not None:

@@ -31,6 +31,8 @@ class Store(Protocol):
 
     def has(self, kind: str, key: str) -> bool: ...
 
+    def touch(self, kind: str, key: str) -> None: ...
+
 
 class _Opaque(Exception):
     """The inputs hold something whose repr is not its content."""
@@ -178,6 +180,11 @@ class Memo:
         if key is None:
             return False
         return (kind, key) in self._kept or (durable and self._store is not None and self._store.has(kind, key))
+
+    def touch(self, kind: str, key: str) -> None:
+        """Mark a durable result as used by this build without reading it, so the store keeps it."""
+        if self._store is not None:
+            self._store.touch(kind, key)
 
     def keep(self, kind: str, key: str | None, result: object, *, durable: bool = False) -> None:
         """Remember a result computed for `key` (a None key remembers nothing)."""

@@ -21,6 +21,7 @@ from .errors import ContentError, ContentErrors, display_path
 from .memo import Memo
 from .model import Archive
 from .views import PageView
+from .writer import Content, Keyed
 
 _PAGE = "page"
 
@@ -161,6 +162,15 @@ class PageRenderer:
     def remembers(self, view: PageView) -> bool:
         """Whether the page is remembered, without reading it back."""
         return self._memo.knows(_PAGE, self.key(view), durable=True)
+
+    def output(self, view: PageView) -> Content:
+        """The page as the writer takes it: keyed, its bytes read back or rendered only if asked
+        for (a rebuild's writer may find the file already holds them); without a key, rendered now."""
+        key = self.key(view)
+        if key is None:
+            return self.render(view)
+        self._memo.touch(_PAGE, key)  # still in use, even if never read back
+        return Keyed(key, lambda: self.page(view))
 
     def page(self, view: PageView) -> bytes:
         """The page's bytes: remembered, or rendered now and remembered."""

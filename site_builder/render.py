@@ -35,6 +35,7 @@ from .model import Archive, Statement
 from .pages import PageRenderer, TemplateNames
 from .search import SearchIndexer, shard_of
 from .views import Citations, PageView, long_date, page_views
+from .writer import Content, content_of
 
 # From this many statements, a one-shot build's feeds and downloads (about 0.3 s at 1,000) are
 # made by a forked process; below it, forking and passing the result back cost more than they save.
@@ -112,8 +113,9 @@ def _templates_digest(templates: Path) -> str:
 
 def site_files(
     archive: Archive, root: Path, csl: CslFormatter | None = None, memo: Memo | None = None, workers: int = 1
-) -> Iterator[tuple[str, bytes]]:
-    """Every output file of the site, as (relative path, bytes), one at a time.
+) -> Iterator[tuple[str, Content]]:
+    """Every output file of the site, as (relative path, content), one at a time: pages with a
+    key as `Keyed` (read back or rendered only when their bytes are asked for), the rest as bytes.
 
     Files are produced as they are rendered, so a build can write each one and let it go
     instead of holding the whole site (peak memory). Each path comes once; the order carries
@@ -171,7 +173,7 @@ def site_files(
 
 def _pages_by_shard(
     views: list[PageView], renderer: PageRenderer, redirects: tuple[tuple[str, str], ...], indexer: SearchIndexer
-) -> Iterator[tuple[str, bytes]]:
+) -> Iterator[tuple[str, Content]]:
     """Every page with its citation downloads, a search shard at a time, each shard handed to
     the indexer (Pagefind, a process of its own) to index while the next is rendered."""
     # A moved page's citation downloads stay available at its old address too.
@@ -186,9 +188,9 @@ def _pages_by_shard(
     # reading back of the others instead of being waited for at the end.
     shards = sorted(by_shard.values(), key=lambda shard_views: all(renderer.remembers(view) for view in shard_views))
     for shard_views in shards:
-        pages: dict[str, bytes] = {}
+        pages: dict[str, Content] = {}
         for view in shard_views:
-            pages[view.output] = renderer.page(view)
+            pages[view.output] = renderer.output(view)
             yield view.output, pages[view.output]
             if view.citation is not None:
                 for name, content in _citation_files(view.path, view.citation).items():
@@ -231,5 +233,5 @@ def render_site(archive: Archive, root: Path, csl: CslFormatter | None = None, m
     for name, content in site_files(archive, root, csl, memo):
         if name in files:
             raise ValueError(f"{name} is produced twice")
-        files[name] = content
+        files[name] = content_of(content)
     return dict(sorted(files.items()))

@@ -21,6 +21,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from . import urls
 from .csl import available_cores
 from .errors import ContentError, ContentErrors
 from .memo import Memo
+from .writer import Content, Keyed, content_of
 
 # Pagefind also ships ready-made search interfaces; the search page uses its own small script
 # with Pagefind's JavaScript API instead (plain DOM, no inline style), so these are left out.
@@ -156,8 +158,14 @@ def _as_indexed(page: bytes) -> bytes:
     return page[: start + len(b"<head>")] + (title.group() if title else b"") + page[end:]
 
 
-def _shard_inputs(shard: str, pages: dict[str, bytes], language: str) -> tuple[str, str, tuple[tuple[str, str], ...]]:
-    return shard, language, tuple(sorted((name, hashlib.sha256(content).hexdigest()) for name, content in pages.items()))
+def _shard_inputs(shard: str, pages: dict[str, Content], language: str) -> tuple[str, str, tuple[tuple[str, str], ...]]:
+    """What a shard's index is made from: each page by its key (the digest of what it is rendered
+    from, so a remembered page is not read back to be digested), or by its bytes' hash."""
+    return shard, language, tuple(sorted((name, _page_key(content)) for name, content in pages.items()))
+
+
+def _page_key(content: Content) -> str:
+    return "key:" + content.key if isinstance(content, Keyed) else "sha256:" + hashlib.sha256(content).hexdigest()
 
 
 class SearchIndexer:
@@ -188,12 +196,14 @@ class SearchIndexer:
         for _, run, _ in self._running.values():
             run.discard()
 
-    def add(self, pages: dict[str, bytes]) -> None:
-        """Hand over pages (output path -> bytes); each of their shards must be complete."""
-        shards: dict[str, dict[str, bytes]] = {}
+    def add(self, pages: Mapping[str, Content]) -> None:
+        """Hand over pages (output path -> content); each of their shards must be complete.
+
+        A shard is known by all its pages, marked or not, so that a remembered shard's pages are
+        never read; a shard with no marked page is remembered as an empty bundle."""
+        shards: dict[str, dict[str, Content]] = {}
         for name in sorted(pages):
-            if _MARK in pages[name]:
-                shards.setdefault(shard_of(name), {})[name] = pages[name]
+            shards.setdefault(shard_of(name), {})[name] = pages[name]
         for shard, shard_pages in shards.items():
             if shard in self._bundles or shard in self._running:
                 raise ValueError(f"search shard {shard!r} was handed over in parts")
@@ -201,11 +211,18 @@ class SearchIndexer:
             remembered = self._memo.recall("search index", key, durable=True)
             if remembered is not None:
                 self._bundles[shard] = remembered
-            else:
-                _executable()  # found on this thread, not concurrently in the pool's
-                self._wait_for_room()
-                run = _ShardRun(shard_pages)
-                self._running[shard] = (key, run, self._pool.submit(_run_pagefind, run.site, run.bundle, self._language))
+                continue
+            marked = {
+                name: content for name, content in ((name, content_of(page)) for name, page in shard_pages.items()) if _MARK in content
+            }
+            if not marked:
+                self._bundles[shard] = {}
+                self._memo.keep("search index", key, self._bundles[shard], durable=True)
+                continue
+            _executable()  # found on this thread, not concurrently in the pool's
+            self._wait_for_room()
+            run = _ShardRun(marked)
+            self._running[shard] = (key, run, self._pool.submit(_run_pagefind, run.site, run.bundle, self._language))
 
     def _wait_for_room(self) -> None:
         unfinished = [running for _, _, running in self._running.values() if not running.done()]
@@ -220,10 +237,11 @@ class SearchIndexer:
             self._bundles[shard] = run.files()
             self._memo.keep("search index", key, self._bundles[shard], durable=True)
         self._running = {}
-        if not self._bundles:
+        indexed = sorted(shard for shard, bundle in self._bundles.items() if bundle)
+        if not indexed:
             # Pagefind would then index every page whole, menus and repeated texts included.
             raise _indexing_problem("no page is marked with data-pagefind-body")
-        primary, *merged = sorted(self._bundles)
+        primary, *merged = indexed
         files = {urls.SEARCH_BUNDLE + path: content for path, content in self._bundles[primary].items()}
         for shard in merged:
             files.update(
@@ -238,7 +256,7 @@ class SearchIndexer:
         return dict(sorted(files.items()))
 
 
-def search_files(pages: dict[str, bytes], language: str, memo: Memo | None = None) -> dict[str, bytes]:
+def search_files(pages: Mapping[str, Content], language: str, memo: Memo | None = None) -> dict[str, bytes]:
     """Pagefind's bundle for the given HTML pages (output path -> bytes), as output files
     below the search bundle's folder, one shard per `shard_of`.
 

@@ -19,8 +19,34 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+
+from .manifest import Entry, Manifest, entry
+
+
+class Keyed:
+    """A file's content known by the key it is remembered under; `content()` makes or reads
+    it back on first need, then keeps it."""
+
+    __slots__ = ("_content", "_make", "key")
+
+    def __init__(self, key: str, make: Callable[[], bytes]) -> None:
+        self.key = key
+        self._make = make
+        self._content: bytes | None = None
+
+    def content(self) -> bytes:
+        if self._content is None:
+            self._content = self._make()
+        return self._content
+
+
+Content = bytes | Keyed
+
+
+def content_of(content: Content) -> bytes:
+    return content.content() if isinstance(content, Keyed) else content
 
 
 class _Layout:
@@ -55,21 +81,33 @@ def _existing_files(out: Path) -> set[str]:
     return found
 
 
-def _unchanged(target: str, content: bytes) -> bool:
-    """Whether the file holds exactly `content`. A rebuild asks this of every file of the site,
-    so it reads with one system call, without a file object or a Path (half the time)."""
+def _unchanged(target: str, content: bytes) -> os.stat_result | None:
+    """The file's status if it holds exactly `content`, else None. A rebuild asks this of every
+    file of the site, so it reads with one system call, without a file object or a Path (half the time)."""
     try:
         descriptor = os.open(target, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO in its place must not block
     except OSError:
-        return False  # missing or unreadable: write it again
+        return None  # missing or unreadable: write it again
     try:
         # A folder or FIFO in its place, a short read or any failure only means it is written again.
         found = os.fstat(descriptor)
-        return stat.S_ISREG(found.st_mode) and found.st_size == len(content) and os.read(descriptor, len(content) + 1) == content
+        same = stat.S_ISREG(found.st_mode) and found.st_size == len(content) and os.read(descriptor, len(content) + 1) == content
+        return found if same else None
     except OSError:
-        return False
+        return None
     finally:
         os.close(descriptor)
+
+
+def _as_recorded(target: str, recorded: Entry | None, key: str) -> bool:
+    """Whether the file is as the last build recorded it, written for `key`: then it holds that key's bytes."""
+    if recorded is None or recorded[0] != key:
+        return False
+    try:
+        found = os.stat(target, follow_symlinks=False)
+    except OSError:
+        return False
+    return stat.S_ISREG(found.st_mode) and entry(key, found) == recorded
 
 
 class _Staging:
@@ -102,41 +140,64 @@ def _move_into_place(staged: Path, target: Path, out: Path) -> None:
     os.replace(staged, target)
 
 
-def write_site(files: Iterable[tuple[str, bytes]], out: Path) -> list[str]:
-    """Write every (relative path, bytes) of `files` into `out`; return the paths written, in order.
+def write_site(files: Iterable[tuple[str, Content]], out: Path, manifest: Manifest | None = None) -> list[str]:
+    """Write every (relative path, content) of `files` into `out`; return the paths written, in order.
 
     If `files` raises (a content error found while rendering) or a path is refused, the
-    exception propagates and `out` is left exactly as it was.
+    exception propagates and `out` is left exactly as it was. With a manifest, keyed files the
+    last build wrote and nobody changed since are taken as they are, and what this build leaves
+    is recorded for the next.
     """
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     rebuild = out.is_dir()
     existing = _existing_files(out) if rebuild else set()
+    recorded = manifest.load() if manifest is not None and rebuild else {}
     layout = _Layout()
     changed: list[str] = []
+    kept: dict[str, Entry] = {}  # keyed files left as they are, with their entries
+    keys: dict[str, str] = {}  # keyed files written now
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     try:
         stage = _Staging(staging)
         for relative, content in files:
             layout.add(relative)
-            if rebuild and relative in existing and _unchanged(os.path.join(out, relative), content):
-                continue
-            stage.write(relative, content)
+            key = content.key if isinstance(content, Keyed) else None
+            if rebuild and relative in existing:
+                target = os.path.join(out, relative)
+                if key is not None and _as_recorded(target, recorded.get(relative), key):
+                    kept[relative] = recorded[relative]
+                    continue
+                found = _unchanged(target, content_of(content))
+                if found is not None:
+                    if key is not None:
+                        kept[relative] = entry(key, found)
+                    continue
+            stage.write(relative, content_of(content))
             changed.append(relative)
+            if key is not None:
+                keys[relative] = key
+        if manifest is not None:
+            manifest.forget()  # from here on the site changes: no record until it is recorded again
         if not rebuild:
             staging.chmod(0o755)
             staging.rename(out)
-            return layout.files
-        stale = existing - layout.names
-        for relative in stale:
-            with contextlib.suppress(FileNotFoundError):  # its folder may already be gone
-                (out / relative).unlink()
-        for relative in changed:
-            _move_into_place(staging / relative, out / relative, out)
-        # Folders left empty by removed files go too (a new file may have refilled one).
-        for folder in sorted({parent for relative in stale for parent in Path(relative).parents if parent != Path(".")}, reverse=True):
-            with contextlib.suppress(OSError):  # not empty, or already gone
-                (out / folder).rmdir()
+        else:
+            stale = existing - layout.names
+            for relative in stale:
+                with contextlib.suppress(FileNotFoundError):  # its folder may already be gone
+                    (out / relative).unlink()
+            for relative in changed:
+                _move_into_place(staging / relative, out / relative, out)
+            # Folders left empty by removed files go too (a new file may have refilled one).
+            for folder in sorted({parent for relative in stale for parent in Path(relative).parents if parent != Path(".")}, reverse=True):
+                with contextlib.suppress(OSError):  # not empty, or already gone
+                    (out / folder).rmdir()
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    if manifest is not None:
+        for relative, key in keys.items():
+            with contextlib.suppress(OSError):
+                kept[relative] = entry(key, os.stat(out / relative, follow_symlinks=False))
+        manifest.save(kept)
     return layout.files

@@ -101,7 +101,7 @@ def test_damaged_or_foreign_entries_are_misses(project: Path, tmp_path: Path) ->
         assert entries
         for number, (name, data) in enumerate(entries):
             # Truncated, a flipped byte, or a valid checksum over something that is not a pickle.
-            damaged = (data[: len(data) // 2], data[:40] + bytes([data[40] ^ 1]) + data[41:], data[:32] + b"not a pickle")[number % 3]
+            damaged = (data[: len(data) // 2], data[:-1] + bytes([data[-1] ^ 1]), data[:32] + b"not a pickle")[number % 3]
             connection.execute("UPDATE entries SET payload = ? WHERE name = ?", (damaged, name))
     warm, memo = _build(project, cache)
     assert warm == cold

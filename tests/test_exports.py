@@ -10,8 +10,10 @@ from pathlib import Path
 
 import frictionless
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from site_builder.exports import data_files
+from site_builder.exports import _json_text, data_files
 from site_builder.model import (
     Archive,
     Change,
@@ -251,6 +253,20 @@ def test_statements_json_is_one_document_laid_out_as_json_lays_it_out(tricky: st
         raw = data_files(each, absolute_url)["data/statements.json"]
         assert raw == (json.dumps(json.loads(raw), ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
         assert len(json.loads(raw)) == len(each.statements)
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**63), max_value=2**63 - 1) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON_VALUES)
+def test_the_json_is_byte_for_byte_what_the_standard_library_writes(value: object) -> None:
+    """orjson writes the downloads; their bytes are the documented layout of `json.dumps`, whatever the text."""
+    assert _json_text(value) == json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)
 
 
 def test_statements_are_oldest_first() -> None:

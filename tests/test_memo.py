@@ -57,6 +57,9 @@ class _CountingStore:
     def has(self, kind: str, key: str) -> bool:
         return (kind, key) in self.entries
 
+    def touch(self, kind: str, key: str) -> None:
+        pass
+
     def put(self, kind: str, key: str, value: object) -> None:
         self.entries[(kind, key)] = value
 

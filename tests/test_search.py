@@ -3,6 +3,7 @@ real searches in Chromium for phrases of every statement, claim labels and archi
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import re
@@ -21,6 +22,7 @@ from site_builder.memo import Memo
 from site_builder.model import Archive, Statement
 from site_builder.search import SHARDS_FILE, search_files, shard_of
 from site_builder.views import NO_SCRIPT_POLICY, SEARCH_POLICY
+from site_builder.writer import Keyed
 from tests.conftest import file_digests
 
 pytest.register_assert_rewrite("tests.browser_support")
@@ -114,17 +116,18 @@ def test_an_edit_re_indexes_only_its_shard(site_files: dict[str, bytes]) -> None
     memo = Memo()
     first = search_files(pages, "en", memo)
     assert first == {name: content for name, content in site_files.items() if name.startswith(urls.SEARCH_BUNDLE)}
-    assert counts(memo) == (3, 0)
+    # Three shards with marked pages, and the rest (home, about, search...): no marked page, an empty bundle.
+    assert counts(memo) == (4, 0)
     memo.start_build()
     assert search_files(pages, "en", memo) == first
-    assert counts(memo) == (0, 3)
+    assert counts(memo) == (0, 4)
     # One statement of the 2020s changes: that shard alone is indexed again.
     statement = "2024/statement-2024-06-25/index.html"
     changed = {**pages, statement: pages[statement].replace(b"</h1>", b" Zyxwvut</h1>", 1)}
     assert changed[statement] != pages[statement]
     memo.start_build()
     again = search_files(changed, "en", memo)
-    assert counts(memo) == (1, 2)
+    assert counts(memo) == (1, 3)
     assert again == search_files(changed, "en")
     differing = {name for name in first.keys() | again.keys() if first.get(name) != again.get(name)}
     assert differing and all(name.startswith(urls.SEARCH_BUNDLE + "2020s/") for name in differing), sorted(differing)
@@ -197,6 +200,25 @@ def test_a_caller_faster_than_pagefind_waits_instead_of_queueing_every_shard(mon
     finally:
         stop.set()
         pacer.join()
+
+
+def _never_read() -> bytes:
+    raise AssertionError("a page of a remembered shard was read")
+
+
+def test_a_remembered_shard_is_known_by_its_pages_keys_without_reading_them(site_files: dict[str, bytes]) -> None:
+    pages = html_pages(site_files)
+    memo = Memo()
+    keyed = {name: Keyed(f"key of {name}", functools.partial(bytes, content)) for name, content in pages.items()}
+    first = search_files(keyed, "en", memo)
+    assert first == search_files(pages, "en")
+    memo.start_build()
+    assert search_files({name: Keyed(f"key of {name}", _never_read) for name in pages}, "en", memo) == first
+    # A page with another key is read, and its shard indexed again.
+    memo.start_build()
+    edited = {name: Keyed(f"key of {name}", _never_read) for name in pages if shard_of(name) != "2020s"}
+    edited.update({name: Keyed(f"new key of {name}", functools.partial(bytes, pages[name])) for name in pages if shard_of(name) == "2020s"})
+    assert search_files(edited, "en", memo) == first and counts(memo) == (1, 3)
 
 
 def test_indexing_does_not_depend_on_page_order(site_files: dict[str, bytes]) -> None:

@@ -3,6 +3,7 @@ write leaves the previous site as it was."""
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 import threading
@@ -11,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from site_builder.writer import write_site
+from site_builder.manifest import Manifest
+from site_builder.writer import Keyed, write_site
 
 
 def _tree(out: Path) -> dict[str, bytes]:
@@ -114,3 +116,52 @@ def test_a_path_produced_twice_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"index\.html is produced twice"):
         write_site(iter([("index.html", b"one"), ("index.html", b"two")]), out)
     assert _tree(out) == {"index.html": b"good"}
+
+
+def _never_read() -> bytes:
+    raise AssertionError("the content of a file the manifest vouches for was asked for")
+
+
+def _keyed(files: dict[str, bytes], keys: dict[str, str]) -> list[tuple[str, bytes | Keyed]]:
+    return [(name, Keyed(keys[name], functools.partial(bytes, content)) if name in keys else content) for name, content in files.items()]
+
+
+def test_a_manifest_vouches_for_keyed_files_left_as_they_were_written(tmp_path: Path) -> None:
+    out, manifest = tmp_path / "_site", Manifest(tmp_path / "cache", tmp_path / "_site")
+    files = {"a/index.html": b"page a", "b/index.html": b"page b", "feed.xml": b"feed"}
+    keys = {"a/index.html": "ka", "b/index.html": "kb"}
+    write_site(_keyed(files, keys), out, manifest)
+    assert set(manifest.load()) == set(keys) and not list(out.rglob("*.pickle")), "the record is kept in the cache, not the site"
+    # Unchanged keys: the pages are neither read back nor compared.
+    assert write_site([(name, Keyed(keys[name], _never_read)) for name in keys] + [("feed.xml", b"feed")], out, manifest)
+    assert _tree(out) == files
+    # A page changed on disk since is not vouched for: it is compared, and written again.
+    (out / "a/index.html").write_bytes(b"edited")
+    write_site(_keyed(files, keys), out, manifest)
+    assert _tree(out) == files
+    # A page with another key is asked for its bytes: here they are the same, and it stays as it is.
+    kept = os.stat(out / "b/index.html")
+    write_site(_keyed(files, {**keys, "b/index.html": "kb2"}), out, manifest)
+    assert manifest.load()["b/index.html"][0] == "kb2" and os.stat(out / "b/index.html").st_ino == kept.st_ino
+    with pytest.raises(AssertionError, match="vouches"):
+        write_site([("a/index.html", Keyed("ka", _never_read)), ("b/index.html", Keyed("kb", _never_read))], out, manifest)
+
+
+def test_a_build_that_fails_keeps_the_record_and_the_site_and_a_damaged_record_only_costs_time(tmp_path: Path) -> None:
+    out, manifest = tmp_path / "_site", Manifest(tmp_path / "cache", tmp_path / "_site")
+    files = {"a/index.html": b"page a", "b/index.html": b"page b"}
+    keys = {"a/index.html": "ka", "b/index.html": "kb"}
+    write_site(_keyed(files, keys), out, manifest)
+    recorded = manifest.load()
+
+    def failing() -> Iterator[tuple[str, bytes | Keyed]]:
+        yield "a/index.html", b"new a"
+        raise ValueError("a template broke")
+
+    with pytest.raises(ValueError, match="a template broke"):
+        write_site(failing(), out, manifest)
+    assert _tree(out) == files and manifest.load() == recorded
+    manifest.path.write_bytes(b"not a pickle")
+    assert manifest.load() == {}
+    write_site(_keyed({**files, "a/index.html": b"new a"}, keys), out, manifest)
+    assert _tree(out) == {**files, "a/index.html": b"new a"} and set(manifest.load()) == set(keys)
