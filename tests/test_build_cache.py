@@ -4,9 +4,11 @@ nothing in the output."""
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,10 +24,12 @@ from site_builder.csl import CslFormatter
 from site_builder.entry_store import FILE_NAME, EntryStore
 from site_builder.errors import ContentErrors
 from site_builder.loader import load_archive
+from site_builder.manifest import Manifest
 from site_builder.memo import Fingerprints, Memo
 from site_builder.model import Archive
+from site_builder.pages import PageRenderer
 from site_builder.render import render_site
-from site_builder.views import page_views
+from site_builder.views import PageView, page_views
 
 from .conftest import file_digests
 
@@ -155,6 +159,43 @@ def test_the_cli_keeps_its_cache_outside_the_site_and_no_cache_keeps_none(projec
     assert main(["--root", str(project), "build", "--out", str(other), "--no-cache"]) == 0
     assert file_digests(other) == built
     assert not (project / ".cache").exists()
+
+
+def test_a_rebuild_reads_back_no_unchanged_page_and_restores_one_changed_in_the_site(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    arguments = ["--root", str(project), "build", "--out", str(out), "--cache", str(cache)]
+    assert main(arguments) == 0
+    built = file_digests(out)
+    reads: Counter[str] = Counter()
+    renders: list[str] = []
+    read_back, render = BuildCache.get, PageRenderer.render
+
+    def counted_read(store: BuildCache, kind: str, key: str) -> object:
+        reads[kind] += 1
+        return read_back(store, kind, key)
+
+    def counted_render(renderer: PageRenderer, view: PageView) -> bytes:
+        renders.append(view.output)
+        return render(renderer, view)
+
+    monkeypatch.setattr(BuildCache, "get", counted_read)
+    monkeypatch.setattr(PageRenderer, "render", counted_render)
+    assert main(arguments) == 0
+    assert reads["page"] == 0 and reads["statement"] == 12 and not renders, (reads, renders)
+    # A page changed in the site since (same size, other bytes) is read back and written again.
+    page = out / "2024/statement-2024-06-25/index.html"
+    page.write_bytes(page.read_bytes().replace(b"<h1", b"<H1", 1))
+    assert main(arguments) == 0
+    assert file_digests(out) == built and reads["page"] == 1 and not renders
+    # Pages taken on the manifest's word still count as used: a sweep keeps them in the store.
+    monkeypatch.setattr(build_cache, "_SWEEP_ABOVE", 0)
+    assert main(arguments) == 0
+    Manifest(cache / "written", out).forget()
+    shutil.rmtree(out)
+    assert main(arguments) == 0
+    assert file_digests(out) == built and not renders
 
 
 def test_reading_in_parallel_gives_the_same_archive_and_the_same_problems(
