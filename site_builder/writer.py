@@ -151,7 +151,6 @@ def write_site(files: Iterable[tuple[str, Content]], out: Path, manifest: Manife
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     rebuild = out.is_dir()
-    existing = _existing_files(out) if rebuild else set()
     recorded = manifest.load() if manifest is not None and rebuild else {}
     layout = _Layout()
     changed: list[str] = []
@@ -163,7 +162,7 @@ def write_site(files: Iterable[tuple[str, Content]], out: Path, manifest: Manife
         for relative, content in files:
             layout.add(relative)
             key = content.key if isinstance(content, Keyed) else None
-            if rebuild and relative in existing:
+            if rebuild:  # a file the site lacks fails both checks: it cannot be opened
                 target = os.path.join(out, relative)
                 if key is not None and _as_recorded(target, recorded.get(relative), key):
                     kept[relative] = recorded[relative]
@@ -183,7 +182,9 @@ def write_site(files: Iterable[tuple[str, Content]], out: Path, manifest: Manife
             staging.chmod(0o755)
             staging.rename(out)
         else:
-            stale = existing - layout.names
+            # Listed only now, not before the first file arrives: the build reaches its search
+            # index sooner (a warm rebuild's critical path), and the listing is the same.
+            stale = _existing_files(out) - layout.names
             for relative in stale:
                 with contextlib.suppress(FileNotFoundError):  # its folder may already be gone
                     (out / relative).unlink()
