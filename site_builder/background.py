@@ -9,6 +9,7 @@ the build finds out which those are).
 
 from __future__ import annotations
 
+import contextlib
 import traceback
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -81,7 +82,8 @@ class Standby(_Child[T], Generic[A, T]):
 
     def give(self, value: A) -> None:
         self._given = True
-        self._connection.send(value)
+        with contextlib.suppress(OSError):  # it died preparing: `result` reports that
+            self._connection.send(value)
 
     def close(self) -> None:
         if not self._given and self._process.is_alive():

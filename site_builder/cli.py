@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from .build_cache import BuildCache
+from .build_cache import BuildCache, code_digest
 from .citation_cache import CitationCache
 from .csl import CslFormatter, available_cores
 from .errors import ContentErrors
@@ -40,7 +40,7 @@ def build(root: Path, out: Path, base_url: str | None, cache: Path | None = None
         archive = load_archive(root, base_url=base_url, memo=memo, workers=workers)
         csl = CslFormatter(CitationCache(cache / "citations") if cache is not None else None, workers=workers)
         # Each file is written as it is rendered; the site is changed only once all are.
-        manifest = Manifest(cache / "written", out) if cache is not None else None
+        manifest = Manifest(cache / "written", out, code_digest()) if cache is not None else None
         written = write_site(site_files(archive, root, csl, memo, workers), out, manifest)
     except ContentErrors as errors:
         return _report(errors)

@@ -7,8 +7,10 @@ the build left it. A file still showing all four holds the bytes of that key; an
 compared byte for byte, as without a manifest. The manifest is removed before the writer changes
 the site and saved once it has, so a build that fails halfway leaves none, never a wrong one.
 
-It lives in the build cache (one file per output folder), never in the published site, and is
-as safe to delete as the rest of the cache.
+A page's key is the digest of its inputs, not of the code that renders them, so the record also
+names that code (the build cache's `code_digest`): a record made by other code, or with other
+libraries installed, vouches for nothing. It lives in the build cache (one file per output
+folder), never in the published site, and is as safe to delete as the rest of the cache.
 """
 
 from __future__ import annotations
@@ -26,20 +28,23 @@ Entry = tuple[str, int, int, int]
 class Manifest:
     """The record of one output folder, kept in `folder`."""
 
-    def __init__(self, folder: Path, out: Path) -> None:
+    def __init__(self, folder: Path, out: Path, code: str) -> None:
         self.path = folder / (hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:32] + ".pickle")
+        self._code = code
 
     def load(self) -> dict[str, Entry]:
-        """The last complete build's entries; none if there is no record or it cannot be read."""
+        """The last complete build's entries; none if there is no record, it cannot be read, or
+        other code made it."""
         try:
-            entries = pickle.loads(self.path.read_bytes())
+            code, entries = pickle.loads(self.path.read_bytes())
         except Exception:  # missing, damaged or foreign: every file is simply compared
             return {}
-        return entries if isinstance(entries, dict) else {}
+        return entries if code == self._code and isinstance(entries, dict) else {}
 
     def forget(self) -> None:
-        """Remove the record, before the folder changes."""
-        with contextlib.suppress(FileNotFoundError):
+        """Remove the record, before the folder changes. One that cannot be removed stays
+        harmless: every file the writer replaces gets a new inode and time, which no entry shows."""
+        with contextlib.suppress(OSError):
             self.path.unlink()
 
     def save(self, entries: dict[str, Entry]) -> None:
@@ -47,7 +52,7 @@ class Manifest:
         with contextlib.suppress(OSError):
             self.path.parent.mkdir(parents=True, exist_ok=True)
             staged = self.path.with_suffix(f".{os.getpid()}.new")
-            staged.write_bytes(pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL))
+            staged.write_bytes(pickle.dumps((self._code, entries), protocol=pickle.HIGHEST_PROTOCOL))
             os.replace(staged, self.path)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from jinja2 import Environment
 
-from site_builder import build_cache, loader
+from site_builder import build_cache, cli, loader
 from site_builder.background import Standby
 from site_builder.build_cache import BuildCache
 from site_builder.citation_cache import CitationCache
@@ -192,10 +192,29 @@ def test_a_rebuild_reads_back_no_unchanged_page_and_restores_one_changed_in_the_
     # Pages taken on the manifest's word still count as used: a sweep keeps them in the store.
     monkeypatch.setattr(build_cache, "_SWEEP_ABOVE", 0)
     assert main(arguments) == 0
-    Manifest(cache / "written", out).forget()
+    Manifest(cache / "written", out, build_cache.code_digest()).forget()
     shutil.rmtree(out)
     assert main(arguments) == 0
     assert file_digests(out) == built and not renders
+
+
+def test_new_code_rendering_a_page_differently_is_not_hidden_by_the_last_builds_record(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A page's key digests its inputs, not the code: the record must not vouch across code.
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    arguments = ["--root", str(project), "build", "--out", str(out), "--cache", str(cache)]
+    assert main(arguments) == 0
+    render = PageRenderer.render
+
+    def new_code(renderer: PageRenderer, view: PageView) -> bytes:
+        return render(renderer, view) + b"<!-- rendered by new code -->\n"
+
+    monkeypatch.setattr(PageRenderer, "render", new_code)
+    monkeypatch.setattr(build_cache, "code_digest", lambda: "new code")
+    monkeypatch.setattr(cli, "code_digest", lambda: "new code")
+    assert main(arguments) == 0
+    assert (out / "2024/statement-2024-06-25/index.html").read_bytes().endswith(b"<!-- rendered by new code -->\n")
 
 
 def test_reading_in_parallel_gives_the_same_archive_and_the_same_problems(
