@@ -47,6 +47,11 @@ def imported_by_a_build(arguments: list[str], modules: tuple[str, ...], setup: s
     return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True).stdout
 
 
+def _cli_build(project: Path, out: Path, cache: Path) -> list[str]:
+    """The arguments of `build.py build` into `out`, keeping its cache in `cache`."""
+    return ["--root", str(project), "build", "--out", str(out), "--cache", str(cache)]
+
+
 def _build(project: Path, cache: Path) -> tuple[dict[str, bytes], Memo]:
     """One build as `build.py` runs it: a fresh memo whose store is the cache folder."""
     memo = Memo(remember=False, store=BuildCache(cache / "results"))
@@ -149,11 +154,11 @@ def test_the_store_is_swept_once_it_holds_far_more_than_a_build_uses(tmp_path: P
 
 def test_the_cli_keeps_its_cache_outside_the_site_and_no_cache_keeps_none(project: Path, tmp_path: Path) -> None:
     out, cache = tmp_path / "out", tmp_path / "cache"
-    assert main(["--root", str(project), "build", "--out", str(out), "--cache", str(cache)]) == 0
+    assert main(_cli_build(project, out, cache)) == 0
     built = file_digests(out)
     assert EntryStore(cache / "results").count() > 0 and EntryStore(cache / "citations").count() > 0
     assert not any(".cache" in name or "results" in name for name in built)
-    assert main(["--root", str(project), "build", "--out", str(out), "--cache", str(cache)]) == 0
+    assert main(_cli_build(project, out, cache)) == 0
     assert file_digests(out) == built
     other = tmp_path / "fresh"
     assert main(["--root", str(project), "build", "--out", str(other), "--no-cache"]) == 0
@@ -165,7 +170,7 @@ def test_a_rebuild_reads_back_no_unchanged_page_and_restores_one_changed_in_the_
     project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out, cache = tmp_path / "out", tmp_path / "cache"
-    arguments = ["--root", str(project), "build", "--out", str(out), "--cache", str(cache)]
+    arguments = _cli_build(project, out, cache)
     assert main(arguments) == 0
     built = file_digests(out)
     reads: Counter[str] = Counter()
@@ -203,7 +208,7 @@ def test_new_code_rendering_a_page_differently_is_not_hidden_by_the_last_builds_
 ) -> None:
     # A page's key digests its inputs, not the code: the record must not vouch across code.
     out, cache = tmp_path / "out", tmp_path / "cache"
-    arguments = ["--root", str(project), "build", "--out", str(out), "--cache", str(cache)]
+    arguments = _cli_build(project, out, cache)
     assert main(arguments) == 0
     render = PageRenderer.render
 
@@ -263,7 +268,7 @@ def test_changed_files_read_by_a_forked_process_give_the_same_archive_and_the_sa
 
 
 def test_a_rebuild_after_an_edit_leaves_the_parsers_to_the_forked_reader(project: Path, tmp_path: Path) -> None:
-    arguments = ["--root", str(project), "build", "--out", str(tmp_path / "out"), "--cache", str(tmp_path / "cache")]
+    arguments = _cli_build(project, tmp_path / "out", tmp_path / "cache")
     assert main(arguments) == 0
     path = project / STATEMENT
     path.write_text(path.read_text(encoding="utf-8").replace("tier: Tier 3", "tier: Tier 3 ", 1), encoding="utf-8")
@@ -351,13 +356,13 @@ LAZY_MODULES = (
 
 
 def test_a_warm_build_imports_none_of_what_it_does_not_use(project: Path, tmp_path: Path) -> None:
-    arguments = ["--root", str(project), "build", "--out", str(tmp_path / "out"), "--cache", str(tmp_path / "cache")]
+    arguments = _cli_build(project, tmp_path / "out", tmp_path / "cache")
     assert main(arguments) == 0
     printed = imported_by_a_build(arguments, LAZY_MODULES)
     assert printed.splitlines()[-1] == "", printed
 
 
 def test_a_cold_build_finds_pagefind_without_its_asyncio_service(project: Path, tmp_path: Path) -> None:
-    arguments = ["--root", str(project), "build", "--out", str(tmp_path / "out"), "--cache", str(tmp_path / "cache")]
+    arguments = _cli_build(project, tmp_path / "out", tmp_path / "cache")
     printed = imported_by_a_build(arguments, ("pagefind_bin", "pagefind.service", "asyncio"))
     assert printed.splitlines()[-1] == "pagefind_bin", printed
