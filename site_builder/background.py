@@ -55,6 +55,12 @@ class _Child(Generic[T]):
             raise BackgroundError(value)
         return value  # type: ignore[no-any-return]
 
+    def stop(self) -> None:
+        """Stop the process at once, wherever it is: its result is not wanted."""
+        if self._process.is_alive():
+            self._process.terminate()
+        _Child.close(self)
+
     def close(self) -> None:
         """Stop the process if it still runs; it never outlives the build that started it."""
         self._connection.close()
@@ -86,9 +92,10 @@ class Standby(_Child[T], Generic[A, T]):
             self._connection.send(value)
 
     def close(self) -> None:
-        if not self._given and self._process.is_alive():
-            self._process.terminate()  # not waited for: it may still be importing
-        super().close()
+        if self._given:
+            super().close()
+        else:
+            self.stop()  # not waited for: it may still be importing
 
 
 def _outcome(function: Callable[[], object]) -> tuple[bool, object]:

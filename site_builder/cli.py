@@ -16,6 +16,7 @@ from .lock import LOCK_FILE, broken_promises, published_entries, read_lock, writ
 from .manifest import Manifest
 from .memo import Memo
 from .render import render_site, site_files
+from .templates import compile_ahead
 from .writer import write_site
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,14 +37,19 @@ def build(root: Path, out: Path, base_url: str | None, cache: Path | None = None
     workers = available_cores()
     results = BuildCache(cache / "results") if cache is not None else None
     memo = Memo(remember=False, store=results)
+    # Templates the cache lacks are compiled on another core while this one reads the archive.
+    compiled_ahead = compile_ahead(root / "templates", results) if workers > 1 else None
     try:
         archive = load_archive(root, base_url=base_url, memo=memo, workers=workers)
         csl = CslFormatter(CitationCache(cache / "citations") if cache is not None else None, workers=workers)
         # Each file is written as it is rendered; the site is changed only once all are.
         manifest = Manifest(cache / "written", out, code_digest()) if cache is not None else None
-        written = write_site(site_files(archive, root, csl, memo, workers), out, manifest)
+        written = write_site(site_files(archive, root, csl, memo, workers, compiled_ahead), out, manifest)
     except ContentErrors as errors:
         return _report(errors)
+    finally:
+        if compiled_ahead is not None:
+            compiled_ahead.close()
     if results is not None:
         results.sweep()
     pages = sum(1 for name in written if name.endswith(".html"))

@@ -10,23 +10,19 @@ from __future__ import annotations
 
 import contextlib
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 from jinja2 import Environment, TemplateError, TemplateNotFound, TemplateSyntaxError
-from jinja2.ext import Extension
-from jinja2.lexer import Token, TokenStream
 
 from .errors import ContentError, ContentErrors, display_path
 from .memo import Memo
 from .model import Archive
+from .templates import template_names
 from .views import PageView
 from .writer import Content, Keyed
 
 _PAGE = "page"
-
-# Tags that name another template: what it reads is read by the page too.
-_REFERENCING = frozenset({"extends", "include", "import", "from"})
 
 
 @contextlib.contextmanager
@@ -46,80 +42,6 @@ def template_problems(root: Path, name: str) -> Iterator[None]:
         where = display_path(Path(frames[-1].filename), root) if frames else f"templates/{name}"
         line = (frames[-1].lineno or 1) if frames else 1
         raise ContentErrors([ContentError(where, line, "template", str(error.message or error))]) from None
-
-
-def template_names(env: Environment, name: str) -> frozenset[str] | None:
-    """Every name a template, and each template it extends, includes or imports, mentions: a
-    superset of the variables it may read. None when a template is chosen at render time, so
-    any variable may be read. Each template is compiled here if it is not yet (rendering needs
-    it anyway), and its names are those `TemplateNames` saw while it compiled."""
-    seen: set[str] = set()
-    names: set[str] = set()
-    pending = [name]
-    while pending:
-        current = pending.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        mentioned, referenced = _mentions(env, current)
-        if referenced is None:
-            return None
-        names |= mentioned
-        pending.extend(referenced)
-    return frozenset(names)
-
-
-# What one template mentions: its names, and the templates it names (None: one is chosen at render time).
-_Mentions = tuple[frozenset[str], tuple[str, ...] | None]
-
-
-def _mentions(env: Environment, name: str) -> _Mentions:
-    env.get_template(name)
-    recorder = env.extensions.get(TemplateNames.identifier)
-    found: dict[str, _Mentions] = recorder.found if isinstance(recorder, TemplateNames) else {}
-    if name not in found:
-        # Compiled by an earlier build (the compiled-template cache): lexed once here instead.
-        source = env.loader.get_source(env, name)[0] if env.loader else ""
-        found[name] = _scan(env.lexer.tokenize(source, name))
-    return found[name]
-
-
-def _scan(tokens: Iterable[Token]) -> _Mentions:
-    names: set[str] = set()
-    referenced: list[str] = []
-    chosen_at_render_time = False
-    previous_type = ""
-    naming = False  # the previous token was a tag that names another template
-    for token in tokens:
-        if naming:
-            if token.type == "string":
-                referenced.append(token.value)
-            else:
-                chosen_at_render_time = True
-            naming = False
-        if token.type == "name":
-            names.add(token.value)
-            naming = token.value in _REFERENCING and previous_type == "block_begin"
-        previous_type = token.type
-    return frozenset(names), None if chosen_at_render_time or naming else tuple(referenced)
-
-
-class TemplateNames(Extension):
-    """Keeps what each template mentions, read from its tokens as Jinja2 compiles it, so that
-    keying pages lexes no template a second time. Tokens pass through unchanged."""
-
-    def __init__(self, environment: Environment) -> None:
-        super().__init__(environment)
-        self.found: dict[str, _Mentions] = {}
-
-    def filter_stream(self, stream: TokenStream) -> Iterator[Token]:
-        seen: list[Token] = []
-        for token in stream:
-            seen.append(token)
-            yield token
-        # Reached only once the parser has read the whole template (not after a syntax error).
-        if stream.name is not None:
-            self.found[stream.name] = _scan(seen)
 
 
 class PageRenderer:

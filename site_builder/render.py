@@ -7,22 +7,10 @@ memory (the preview server, comparing two builds).
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import hashlib
 import html
 from collections.abc import Iterator
 from pathlib import Path
-
-from jinja2 import (
-    BytecodeCache,
-    Environment,
-    FileSystemLoader,
-    StrictUndefined,
-    TemplateError,
-    select_autoescape,
-)
-from jinja2.bccache import Bucket
 
 from . import urls
 from .background import Forked
@@ -30,56 +18,17 @@ from .citations import Citation
 from .csl import CslFormatter
 from .exports import data_files, statement_record_json
 from .feeds import feed_files
-from .memo import Memo, Store
+from .memo import Memo
 from .model import Archive, Statement
-from .pages import PageRenderer, TemplateNames
+from .pages import PageRenderer
 from .search import SearchIndexer, shard_of
-from .views import Citations, PageView, long_date, page_views
+from .templates import CompiledAhead, CompiledTemplates, compile_all, create_environment, templates_digest
+from .views import Citations, PageView, page_views
 from .writer import Content, content_of
 
 # From this many statements, a one-shot build's feeds and downloads (about 0.3 s at 1,000) are
 # made by a forked process; below it, forking and passing the result back cost more than they save.
 BACKGROUND_FROM = 100
-
-
-class _CompiledTemplates(BytecodeCache):
-    """Templates compiled once, kept in the build cache (as `marshal`led code, which the cache's
-    key pins to this Python and these libraries). Jinja2 folds filters of constants (`'' | url`)
-    into the compiled code, so what a template compiled to is kept per base URL."""
-
-    def __init__(self, store: Store, base_url: str) -> None:
-        self._store = store
-        self._base_url = base_url
-
-    def _key(self, bucket: Bucket) -> str:
-        return f"{self._base_url}\0{bucket.key}\0{bucket.checksum}"
-
-    def load_bytecode(self, bucket: Bucket) -> None:
-        compiled = self._store.get("compiled template", self._key(bucket))
-        if isinstance(compiled, bytes):
-            bucket.bytecode_from_string(compiled)  # a damaged or foreign entry leaves the bucket empty
-
-    def dump_bytecode(self, bucket: Bucket) -> None:
-        self._store.put("compiled template", self._key(bucket), bucket.bytecode_to_string())
-
-
-def create_environment(templates: Path, site_urls: urls.SiteUrls, store: Store | None = None) -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(templates),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        bytecode_cache=_CompiledTemplates(store, site_urls.base_url) if store is not None else None,
-        extensions=[TemplateNames],
-    )
-    env.filters["url"] = site_urls.local
-    env.filters["absolute"] = site_urls.absolute
-    env.filters["long_date"] = long_date
-    env.globals["rss_url"] = site_urls.local(urls.RSS)
-    env.globals["atom_url"] = site_urls.local(urls.ATOM)
-    return env
 
 
 def _citation_files(page: str, citation: Citation) -> dict[str, bytes]:
@@ -102,17 +51,13 @@ def _static_files(static: Path) -> dict[str, bytes]:
     return {"assets/" + path.relative_to(static).as_posix(): path.read_bytes() for path in sorted(static.rglob("*")) if path.is_file()}
 
 
-def _templates_digest(templates: Path) -> str:
-    """One digest of every template's name and content."""
-    digest = hashlib.sha256()
-    for path in sorted(templates.rglob("*")):
-        if path.is_file():
-            digest.update(path.relative_to(templates).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
 def site_files(
-    archive: Archive, root: Path, csl: CslFormatter | None = None, memo: Memo | None = None, workers: int = 1
+    archive: Archive,
+    root: Path,
+    csl: CslFormatter | None = None,
+    memo: Memo | None = None,
+    workers: int = 1,
+    compiled_ahead: CompiledAhead | None = None,
 ) -> Iterator[tuple[str, Content]]:
     """Every output file of the site, as (relative path, content), one at a time: pages with a
     key as `Keyed` (read back or rendered only when their bytes are asked for), the rest as bytes.
@@ -122,17 +67,18 @@ def site_files(
     no meaning. With a memo kept from an earlier build (as `serve` keeps one), only the pages,
     citations, feeds and downloads whose inputs changed are computed again; the result is the same.
     With several workers, a large archive's feeds and downloads are made by a forked process
-    while this one renders the pages.
+    while this one renders the pages. Templates compiled ahead (`compiled_ahead`) are taken
+    from the process that compiled them.
     """
     memo = Memo(remember=False) if memo is None else memo
     templates = root / "templates"
     site_urls = urls.SiteUrls(archive.site.base_url)
     # Any template change invalidates every page: templates are few and shared by all pages.
-    templates_key = _templates_digest(templates)
+    templates_key = templates_digest(templates)
     env = memo.get(
         "environment",
         (templates_key, str(templates), archive.site.base_url),
-        lambda: create_environment(templates, site_urls, memo.store),
+        lambda: create_environment(templates, site_urls, CompiledTemplates(memo.store, compiled_ahead)),
     )
     # The whole-archive outputs. A one-shot build makes them first, when their working memory
     # adds to little else (peak RSS), or in a forked process while it renders the pages. The
@@ -149,7 +95,7 @@ def site_files(
         if not memo.holds and background is None:
             yield from _archive_files(archive, site_urls, memo)
         if csl.formatting_elsewhere:
-            _compile_templates(env)
+            compile_all(env)
         views = page_views(archive, site_urls, csl, memo, citations)
         renderer = PageRenderer(env, archive, root, templates_key, memo)
         with SearchIndexer(archive.site.language, memo) as indexer:
@@ -198,14 +144,6 @@ def _pages_by_shard(
                     for old in moved.get(name, ()):
                         yield old, content
         indexer.add(pages)
-
-
-def _compile_templates(env: Environment) -> None:
-    """Compile every page template now, which rendering would do later, in time otherwise spent
-    waiting. A template that does not compile is left for rendering to report, if a page uses it."""
-    for name in env.list_templates(extensions=["html"]):
-        with contextlib.suppress(TemplateError):
-            env.get_template(name)
 
 
 def _archive_files_now(archive: Archive, site_urls: urls.SiteUrls) -> dict[str, bytes]:

@@ -101,3 +101,19 @@ def test_a_standby_given_a_value_is_waited_for_then_stopped(tmp_path: Path) -> N
     standby.close()
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_stopping_ends_a_process_at_once_whatever_it_is_doing(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+
+    def works_for_ever() -> None:
+        pid_file.write_text(str(os.getpid()))
+        time.sleep(600)
+
+    forked = Forked(works_for_ever)
+    pid = _started(pid_file)
+    started = time.monotonic()
+    forked.stop()
+    assert time.monotonic() - started < 0.5  # not the second `close` gives a process to finish
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from jinja2 import Environment
 
-from site_builder import cli, csl, render
+from site_builder import cli, csl, render, templates
 from site_builder.background import BackgroundError, Forked
 from site_builder.cli import main
 from site_builder.model import Archive
@@ -84,13 +84,13 @@ def test_compiling_templates_ahead_reports_only_what_a_page_uses(project: Path, 
     # must not fail the build there, as it does not when pages are rendered one by one.
     (project / "templates" / "unused.html").write_text("{% if %}\n", encoding="utf-8")
     compiled: list[str] = []
-    compile_ahead = render._compile_templates
+    compile_ahead = templates.compile_all
 
     def spy(env: Environment) -> None:
         compiled.append("yes")
         compile_ahead(env)
 
-    monkeypatch.setattr(render, "_compile_templates", spy)
+    monkeypatch.setattr(render, "compile_all", spy)
     monkeypatch.setattr(cli, "available_cores", lambda: 2)
     monkeypatch.setattr(csl, "PARALLEL_FROM", 2)
     assert main(["--root", str(project), "build", "--out", str(project / "_site"), "--no-cache"]) == 0
