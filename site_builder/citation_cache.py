@@ -61,6 +61,9 @@ class CitationCache:
         self.folder = folder
         self._entries = EntryStore(folder)
 
+    def is_empty(self) -> bool:
+        return self._entries.count() == 0
+
     def get(self, key: str) -> str | None:
         stored = self._entries.read(key)
         if stored is None:

@@ -29,6 +29,7 @@ from .model import ReportYear, SiteConfig, Statement
 GOVERNMENT = "Macao SAR Government"
 _CHICAGO = "chicago-author-date"
 _APA = "apa"
+STYLES = (_CHICAGO, _APA)  # each page's entries, in the order the page shows them
 # CSL keys citeproc reads as codes, not text: escaping them would change their meaning.
 _CODE_KEYS = frozenset({"id", "type", "language"})
 # A source we hold as a journalist's report is not the government's text: no government author.
@@ -83,7 +84,7 @@ def prepare_citations(
 ) -> None:
     """Format every formatted entry the pages will ask for in one pass, so it can use every core."""
     groups = [_statement_items(s, url, site) for s, url in statements] + [_year_items(y, url, site) for y, url in years]
-    csl.prepare([(_html_escaped(items), style) for items in groups for style in (_CHICAGO, _APA)])
+    csl.prepare([(_html_escaped(items), style) for items in groups for style in STYLES])
 
 
 def _statement_items(statement: Statement, page_url: str, site: SiteConfig) -> list[CslItem]:

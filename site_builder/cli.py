@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .build_cache import BuildCache, code_digest
 from .citation_cache import CitationCache
+from .citations import STYLES
 from .csl import CslFormatter, available_cores
 from .errors import ContentErrors
 from .loader import load_archive
@@ -37,17 +38,22 @@ def build(root: Path, out: Path, base_url: str | None, cache: Path | None = None
     workers = available_cores()
     results = BuildCache(cache / "results") if cache is not None else None
     memo = Memo(remember=False, store=results)
-    # Templates the cache lacks are compiled on another core while this one reads the archive.
+    citations = CitationCache(cache / "citations") if cache is not None else None
+    csl = CslFormatter(citations, workers=workers)
+    # Work the cache cannot spare is begun on the other cores while this one reads the archive:
+    # compiling the templates it lacks, and, when it holds no citation, the citation workers.
     compiled_ahead = compile_ahead(root / "templates", results) if workers > 1 else None
+    if citations is None or citations.is_empty():
+        csl.start_workers(STYLES)
     try:
         archive = load_archive(root, base_url=base_url, memo=memo, workers=workers)
-        csl = CslFormatter(CitationCache(cache / "citations") if cache is not None else None, workers=workers)
         # Each file is written as it is rendered; the site is changed only once all are.
         manifest = Manifest(cache / "written", out, code_digest()) if cache is not None else None
         written = write_site(site_files(archive, root, csl, memo, workers, compiled_ahead), out, manifest)
     except ContentErrors as errors:
         return _report(errors)
     finally:
+        csl.close()
         if compiled_ahead is not None:
             compiled_ahead.close()
     if results is not None:

@@ -39,6 +39,21 @@ class CslFormatter:
         self._workers = workers
         self._entries: dict[str, str] = {}
         self._underway: tuple[list[str], Callable[[], list[str]]] | None = None
+        self._standing: _Workers | None = None
+
+    def start_workers(self, styles: Sequence[str]) -> None:
+        """Start the worker processes now, for a build that will format every entry (its cache
+        is empty): each imports citeproc-py and parses `styles` while the build reads the archive
+        on another core, and the next pass uses them, however few its entries."""
+        if self._workers > 1 and self._standing is None:
+            self._standing = _Workers(self._workers, styles, ahead=True)
+
+    def close(self) -> None:
+        """Stop the workers started ahead if no pass used them, and a pass still running."""
+        self.abandon()
+        standing, self._standing = self._standing, None
+        if standing is not None:
+            standing.stop()
 
     def prepare(self, jobs: Sequence[Job]) -> None:
         """Make every job's entries known: from memory, the cache, or one pass of citeproc."""
@@ -54,7 +69,8 @@ class CslFormatter:
             else:
                 self._entries[key] = cached
         if missing:
-            self._underway = (list(missing), _start_formatting(list(missing.values()), self._workers))
+            standing, self._standing = self._standing, None
+            self._underway = (list(missing), _start_formatting(list(missing.values()), self._workers, standing))
 
     def settle(self) -> None:
         """Wait for the pass `prepare` started, if any, and keep its entries."""
@@ -89,12 +105,14 @@ class CslFormatter:
         return self._entries[key]
 
 
-def _start_formatting(jobs: list[Job], workers: int) -> Callable[[], list[str]]:
-    """What formats `jobs`, called when their entries are needed: in this process when few,
-    else a pass across worker processes, started now."""
+def _start_formatting(jobs: list[Job], workers: int, standing: _Workers | None) -> Callable[[], list[str]]:
+    """What formats `jobs`, called when their entries are needed: the workers started ahead if
+    any, else in this process when few, else a pass across worker processes, started now."""
+    if standing is not None:
+        return _PoolPass(jobs, standing)
     if workers < 2 or len(jobs) < PARALLEL_FROM:
         return functools.partial(_format_here, jobs)
-    return _PoolPass(jobs, workers)
+    return _PoolPass(jobs, _Workers(workers, sorted({style for _, style in jobs}), ahead=False))
 
 
 def _format_here(jobs: list[Job]) -> list[str]:
@@ -102,20 +120,38 @@ def _format_here(jobs: list[Job]) -> list[str]:
     return [format_job(job) for job in jobs]
 
 
-class _PoolPass:
-    """Jobs formatted by forked worker processes while the caller goes on; calling it waits."""
+class _Workers:
+    """Forked worker processes with citeproc-py imported and `styles` parsed: before forking, so
+    that every worker inherits them, or `ahead`, by each worker, while the caller does other work."""
 
-    def __init__(self, jobs: list[Job], workers: int) -> None:
+    def __init__(self, count: int, styles: Sequence[str], *, ahead: bool) -> None:
         import multiprocessing  # only here: a build with few entries to format starts no workers
 
-        _citeproc()
-        # Parse the styles before forking, so every worker inherits them instead of parsing again.
-        for style in sorted({style for _, style in jobs}):
-            _style(style)
-        chunk = -(-len(jobs) // (workers * 4))
-        self._pool = multiprocessing.get_context("fork").Pool(workers)
-        self._result = self._pool.map_async(_format_job, jobs, chunksize=chunk)
-        self._pool.close()
+        if not ahead:
+            _prepare(styles)
+        context = multiprocessing.get_context("fork")
+        self.count = count
+        self.pool = context.Pool(count, initializer=_prepare if ahead else None, initargs=(styles,) if ahead else ())
+
+    def stop(self) -> None:
+        self.pool.terminate()
+        self.pool.join()
+
+
+def _prepare(styles: Sequence[str]) -> None:
+    _citeproc()
+    for style in styles:
+        _style(style)
+
+
+class _PoolPass:
+    """Jobs formatted by the workers while the caller goes on; calling it waits, then stops them."""
+
+    def __init__(self, jobs: list[Job], workers: _Workers) -> None:
+        self._workers = workers
+        chunk = -(-len(jobs) // (workers.count * 4))
+        self._result = workers.pool.map_async(_format_job, jobs, chunksize=chunk)
+        workers.pool.close()
 
     def __call__(self) -> list[str]:
         try:
@@ -124,8 +160,7 @@ class _PoolPass:
             self.stop()
 
     def stop(self) -> None:
-        self._pool.terminate()
-        self._pool.join()
+        self._workers.stop()
 
 
 def _format_job(job: Job) -> str:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import shutil
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from site_builder import csl
+from site_builder import cli, csl
 from site_builder.citation_cache import CitationCache
-from site_builder.citations import cite_statement, prepare_citations
+from site_builder.citations import STYLES, cite_statement, prepare_citations
 from site_builder.csl import CslFormatter
 from site_builder.entry_store import FILE_NAME, EntryStore
 from site_builder.model import Archive
@@ -78,3 +80,44 @@ def test_a_pass_in_workers_lets_the_caller_go_on_and_can_be_abandoned(archive: A
     assert not abandoned.formatting_elsewhere
     # What the abandoned pass would have formatted is formatted when asked for.
     assert [cite_statement(statement, url, archive.site, abandoned) for statement, url in pages] == serial
+
+
+def test_workers_started_ahead_format_the_next_pass_however_small(archive: Archive) -> None:
+    pages = [(statement, f"https://example.org{statement.url}") for statement in archive.statements[:2]]
+    serial = [cite_statement(statement, url, archive.site, CslFormatter()) for statement, url in pages]
+    formatter = CslFormatter(workers=2)
+    formatter.start_workers(STYLES)
+    assert len(multiprocessing.active_children()) == 2
+    prepare_citations(formatter, pages, [], archive.site)  # 4 entries, far fewer than PARALLEL_FROM
+    assert formatter.formatting_elsewhere
+    assert [cite_statement(statement, url, archive.site, formatter) for statement, url in pages] == serial
+    assert multiprocessing.active_children() == []
+
+
+def test_workers_started_ahead_and_never_used_are_stopped_on_closing() -> None:
+    formatter = CslFormatter(workers=2)
+    formatter.start_workers(STYLES)
+    formatter.close()
+    assert multiprocessing.active_children() == []
+
+
+def test_a_build_starts_citation_workers_ahead_only_while_its_cache_is_empty(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = copy_project(tmp_path / "project")
+    started: list[int] = []
+    start_workers = CslFormatter.start_workers
+
+    def spy(self: CslFormatter, styles: tuple[str, ...]) -> None:
+        started.append(len(styles))
+        start_workers(self, styles)
+
+    monkeypatch.setattr(CslFormatter, "start_workers", spy)
+    monkeypatch.setattr(cli, "available_cores", lambda: 2)
+    build = ["--root", str(project), "build", "--out", str(tmp_path / "site"), "--cache", str(tmp_path / "cache")]
+    assert cli.main(build) == 0
+    cold = file_digests(tmp_path / "site")
+    assert started == [2]
+    shutil.rmtree(tmp_path / "site")
+    assert cli.main(build) == 0
+    assert started == [2], "a cache holding citations starts no worker ahead"
+    assert file_digests(tmp_path / "site") == cold
+    assert multiprocessing.active_children() == []
