@@ -4,9 +4,11 @@ For N generated statements (about 500 words, two claims each) every tool builds 
 own temporary folder: this project its full site, Hugo and Pelican a minimal one (a page per
 statement, a list, a tag taxonomy and feeds). Each build is a whole process, timed by wall
 clock with its peak resident set size from wait4(); runs take turns across the tools so drift
-hits all alike, and the median is printed. Also printed: files and bytes each tool wrote (the
-project's split by kind of work), a warm rebuild after editing one statement, and the real
-archive's cold build. Run with `make bench`, which installs the peers into .bench-venv/.
+hits all alike, and the median is printed. The project is built three ways in each turn: with
+an empty cache, with a warm cache into a fresh output folder, and as a warm rebuild (one
+statement edited, a different word each time, then built into the existing site). Also printed:
+files and bytes each tool wrote (the project's split by kind of work), and the real archive's
+cold and warm builds. Run with `make bench`, which installs the peers into .bench-venv/.
 """
 
 from __future__ import annotations
@@ -246,10 +248,20 @@ def compare(count: int, peers: Path, repeats: int, scratch: Path) -> None:
         shutil.rmtree(pelican / "output", ignore_errors=True)
         return run([str(peers / "bin/pelican"), "-q", "content", "-o", "output", "-s", "pelicanconf.py"], pelican)
 
+    edited = project / "statements" / f"{statements[count // 2].year}-{statements[count // 2].slug}.md"
+    original = edited.read_text(encoding="utf-8")
+    edits = iter(range(repeats))
+
+    def warm_rebuild() -> Run:
+        """Edit one statement (a different word each time), then build into the site the warm-cache run left."""
+        edited.write_text(original.replace("prevention", f"prevention{next(edits)}", 1), encoding="utf-8")
+        return run([sys.executable, str(ROOT / "build.py"), "--root", str(project), "--cache", str(warm_cache)], project)
+
     build_project(warm_cache)  # fills the cache for the warm-cache runs
     tools = [
         Tool("project, cold cache", cold_cache, project / "_site"),
         Tool("project, warm cache", lambda: build_project(warm_cache), project / "_site"),
+        Tool("project, warm rebuild", warm_rebuild, project / "_site"),
         Tool("Hugo", hugo_build, hugo / "public"),
         Tool("Pelican", pelican_build, pelican / "output"),
     ]
@@ -257,13 +269,16 @@ def compare(count: int, peers: Path, repeats: int, scratch: Path) -> None:
     for _ in range(repeats):
         for tool in tools:
             runs[tool.name].append(tool.build())
+    edited.write_text(original, encoding="utf-8")
+    build_project(warm_cache)  # the site of the generated statements as they are, for the figures below
     medians = {name: median(r) for name, r in runs.items()}
     hugo_m, pelican_m = medians["Hugo"], medians["Pelican"]
     print(f"\n## {count} statements (median of {repeats} whole-process runs, taken in turn)")
+    print("(warm rebuild: one statement edited, then built into the existing site with the cache warm)")
     print(f"{'tool':<22}{'wall s':>9}{'peak MiB':>10}{'x Hugo':>8}{'x Pelican':>10}{'files':>8}{'MiB written':>13}")
     for tool in tools:
         m = medians[tool.name]
-        files, size = written(tool.out) if tool.name != "project, cold cache" else written(project / "_site")
+        files, size = written(tool.out)
         print(
             f"{tool.name:<22}{m.seconds:>9.3f}{m.peak_mib:>10.1f}{m.seconds / hugo_m.seconds:>8.1f}"
             f"{m.seconds / pelican_m.seconds:>10.1f}{files:>8}{size / 2**20:>13.2f}"
@@ -274,20 +289,6 @@ def compare(count: int, peers: Path, repeats: int, scratch: Path) -> None:
     pages = list((project / "_site").glob("[0-9][0-9][0-9][0-9]/*/index.html"))
     average = sum(p.stat().st_size for p in pages) / len(pages)
     print(f"average statement page: {average / 1024:.1f} KiB ({len(pages)} pages)")
-    warm_rebuild(project, warm_cache, statements[count // 2], repeats)
-
-
-def warm_rebuild(project: Path, cache: Path, statement: Statement, repeats: int) -> None:
-    """Edit one statement (a different word each time), then build again with the cache warm."""
-    path = project / "statements" / f"{statement.year}-{statement.slug}.md"
-    original = path.read_text(encoding="utf-8")
-    runs = []
-    for attempt in range(repeats):
-        path.write_text(original.replace("prevention", f"prevention{attempt}", 1), encoding="utf-8")
-        runs.append(run([sys.executable, str(ROOT / "build.py"), "--root", str(project), "--cache", str(cache)], project))
-    path.write_text(original, encoding="utf-8")
-    m = median(runs)
-    print(f"warm rebuild after editing one statement: {m.seconds:.3f} s, peak {m.peak_mib:.1f} MiB")
 
 
 def real_archive(repeats: int, scratch: Path) -> None:
