@@ -2,9 +2,10 @@
 
 The forked process inherits the build's memory as it is, so the archive is not copied or pickled
 to hand it over; only the result comes back, pickled, through a pipe. Used for work that reads
-the whole archive and whose result is a few large values (the feeds and data downloads), and
-for reading the few statements a rebuild finds changed (`Standby`: it imports the parsers while
-the build finds out which those are).
+the whole archive and whose result is a few large values (the feeds and data downloads), for
+compiling the templates a cold cache lacks while the build reads the archive, and for reading
+the few statements a rebuild finds changed (`Standby`: it imports the parsers while the build
+finds out which those are).
 """
 
 from __future__ import annotations
