@@ -183,8 +183,8 @@ class CompiledTemplates(BytecodeCache):
             return True
         for name in env.list_templates():
             source, filename, _ = env.loader.get_source(env, name)
-            key = f"{self.get_cache_key(name, filename)}\0{self.get_source_checksum(source)}"
-            if not self._store.has(_COMPILED, key):
+            bucket = Bucket(env, self.get_cache_key(name, filename), self.get_source_checksum(source))  # as `get_bucket` names it
+            if not self._store.has(_COMPILED, _key(bucket)):
                 return True
         return False
 
