@@ -75,7 +75,7 @@ def data_files(archive: Archive, absolute_url: UrlFor, statement_json: Statement
     }
 
 
-def _json_text(value: Any) -> str:
+def json_text(value: Any) -> str:
     """Stable, readable JSON: two-space indents, sorted keys, characters as they are; byte for
     byte what `json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)` writes (a test
     holds orjson to that), seven times as fast: the standard library indents in pure Python."""
@@ -84,12 +84,12 @@ def _json_text(value: Any) -> str:
 
 def _json_bytes(value: Any) -> bytes:
     """Stable, readable UTF-8 JSON, so unchanged content gives unchanged bytes."""
-    return (_json_text(value) + "\n").encode("utf-8")
+    return (json_text(value) + "\n").encode("utf-8")
 
 
 def statement_record_json(statement: Statement, absolute_url: UrlFor) -> str:
     """A statement's record as it stands in statements.json: an item of its top-level list."""
-    text = _json_text(_statement_record(statement, absolute_url))
+    text = json_text(_statement_record(statement, absolute_url))
     # JSON escapes line breaks inside strings, so every line break here is the layout's own.
     return "\n".join("  " + line for line in text.split("\n"))
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from site_builder.exports import _json_text, data_files
+from site_builder.exports import data_files, json_text
 from site_builder.model import (
     Archive,
     Change,
@@ -266,7 +266,7 @@ _JSON_VALUES = st.recursive(
 @given(_JSON_VALUES)
 def test_the_json_is_byte_for_byte_what_the_standard_library_writes(value: object) -> None:
     """orjson writes the downloads; their bytes are the documented layout of `json.dumps`, whatever the text."""
-    assert _json_text(value) == json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)
+    assert json_text(value) == json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)
 
 
 def test_statements_are_oldest_first() -> None:
