@@ -166,10 +166,12 @@ def pelican_site(target: Path, statements: list[Statement]) -> Path:
 class Run:
     seconds: float
     peak_mib: float
+    cpu_seconds: float  # user + system time of the process and the processes it waited for
 
 
 def run(command: list[str], cwd: Path) -> Run:
-    """One whole process: wall time and peak RSS (its own or a waited-for child's, whichever is larger)."""
+    """One whole process: wall time, peak RSS (its own or a waited-for child's, whichever is larger)
+    and CPU time (its own and its waited-for children's: the work done, whatever else the machine runs)."""
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
@@ -177,7 +179,7 @@ def run(command: list[str], cwd: Path) -> Run:
     if status != 0:
         assert process.stderr is not None
         raise SystemExit(f"{' '.join(command)} failed:\n{process.stderr.read().decode()}")
-    return Run(seconds, usage.ru_maxrss / 1024)
+    return Run(seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime)
 
 
 @dataclass(frozen=True)
@@ -220,7 +222,7 @@ def project_kinds(folder: Path) -> dict[str, tuple[int, int]]:
 
 
 def median(runs: list[Run]) -> Run:
-    return Run(statistics.median(r.seconds for r in runs), statistics.median(r.peak_mib for r in runs))
+    return Run(*(statistics.median(getattr(r, name) for r in runs) for name in ("seconds", "peak_mib", "cpu_seconds")))
 
 
 def compare(count: int, peers: Path, repeats: int, scratch: Path) -> None:
@@ -275,12 +277,12 @@ def compare(count: int, peers: Path, repeats: int, scratch: Path) -> None:
     hugo_m, pelican_m = medians["Hugo"], medians["Pelican"]
     print(f"\n## {count} statements (median of {repeats} whole-process runs, taken in turn)")
     print("(warm rebuild: one statement edited, then built into the existing site with the cache warm)")
-    print(f"{'tool':<22}{'wall s':>9}{'peak MiB':>10}{'x Hugo':>8}{'x Pelican':>10}{'files':>8}{'MiB written':>13}")
+    print(f"{'tool':<22}{'wall s':>9}{'CPU s':>8}{'peak MiB':>10}{'x Hugo':>8}{'x Pelican':>10}{'files':>8}{'MiB written':>13}")
     for tool in tools:
         m = medians[tool.name]
         files, size = written(tool.out)
         print(
-            f"{tool.name:<22}{m.seconds:>9.3f}{m.peak_mib:>10.1f}{m.seconds / hugo_m.seconds:>8.1f}"
+            f"{tool.name:<22}{m.seconds:>9.3f}{m.cpu_seconds:>8.2f}{m.peak_mib:>10.1f}{m.seconds / hugo_m.seconds:>8.1f}"
             f"{m.seconds / pelican_m.seconds:>10.1f}{files:>8}{size / 2**20:>13.2f}"
         )
     print("project's files by kind:")
@@ -308,7 +310,10 @@ def real_archive(repeats: int, scratch: Path) -> None:
     files, size = written(project / "_site")
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in sorted((project / "_site").rglob("*")) if p.is_file())).hexdigest()[:12]
     print(f"\n## real archive, fresh output folder ({files} files, {size / 1024:.0f} KiB, content digest {digest})")
-    print(f"cold cache: {cold.seconds:.3f} s, peak {cold.peak_mib:.1f} MiB; warm cache: {hot.seconds:.3f} s, peak {hot.peak_mib:.1f} MiB")
+    print(
+        f"cold cache: {cold.seconds:.3f} s (CPU {cold.cpu_seconds:.2f} s), peak {cold.peak_mib:.1f} MiB; "
+        f"warm cache: {hot.seconds:.3f} s (CPU {hot.cpu_seconds:.2f} s), peak {hot.peak_mib:.1f} MiB"
+    )
     started = time.perf_counter()
     for _ in range(repeats):
         run([sys.executable, "-c", "pass"], project)
