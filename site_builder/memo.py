@@ -62,11 +62,11 @@ class Fingerprints:
             return f"bytes#{hashlib.sha256(value).hexdigest()}"  # a file's content: hashing costs less than repr
         if kind in _SHOWN_BY_REPR:
             return repr(value)
+        known = self._known.get(id(value))
+        if known is not None:
+            return known[0]  # digested already, or registered (which need not be a dataclass)
         names = _field_names(kind)  # type: ignore[arg-type]  # every type is hashable
         if names is not None:
-            known = self._known.get(id(value))
-            if known is not None:
-                return known[0]
             fields = ",".join([self._shown(getattr(value, name)) for name in names])
             shown = kind.__qualname__ + "#" + hashlib.sha256(fields.encode("utf-8")).hexdigest()
             self._known[id(value)] = (shown, value)
@@ -173,6 +173,27 @@ class Memo:
             self.reused[kind] += 1
             if self._hold:
                 self._kept[entry] = stored
+        return stored
+
+    def promise(self, kind: str, key: str | None, *, durable: bool = False) -> Callable[[], Any | None] | None:
+        """A remembered result, to be read back only if it is needed: None if nothing is
+        remembered under `key`, else a function that reads it (and gives None if it proves
+        unreadable by then). It counts as reused by this build, read or not, and the store keeps it."""
+        if key is None or not self.knows(kind, key, durable=durable):
+            return None
+        entry = (kind, key)
+        self._used.add(entry)
+        self.reused[kind] += 1
+        if entry in self._kept:
+            kept = self._kept[entry]
+            return lambda: kept
+        self.touch(kind, key)
+        return functools.partial(self._read_back, entry)
+
+    def _read_back(self, entry: tuple[str, str]) -> Any | None:
+        stored = self._store.get(*entry) if self._store is not None else None
+        if stored is not None and self._hold:
+            self._kept[entry] = stored
         return stored
 
     def knows(self, kind: str, key: str | None, *, durable: bool = False) -> bool:

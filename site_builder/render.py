@@ -14,7 +14,6 @@ from pathlib import Path
 
 from . import urls
 from .background import Forked
-from .citations import Citation
 from .csl import CslFormatter
 from .exports import data_files, statement_record_json
 from .feeds import feed_files
@@ -23,20 +22,27 @@ from .model import Archive, Statement
 from .pages import PageRenderer
 from .search import SearchIndexer, shard_of
 from .templates import CompiledAhead, CompiledTemplates, compile_all, create_environment, templates_digest
-from .views import Citations, PageView, page_views
-from .writer import Content, content_of
+from .views import Citations, PageCitation, PageView, page_views
+from .writer import Content, Keyed, content_of
 
 # From this many statements, a one-shot build's feeds and downloads (about 0.3 s at 1,000) are
 # made by a forked process; below it, forking and passing the result back cost more than they save.
 BACKGROUND_FROM = 100
 
 
-def _citation_files(page: str, citation: Citation) -> dict[str, bytes]:
-    return {
-        urls.citation(page, "bib"): citation.bibtex.encode("utf-8"),
-        urls.citation(page, "ris"): citation.ris.encode("utf-8"),
-        urls.citation(page, "csl"): citation.csl_json.encode("utf-8"),
-    }
+def _citation_files(page: str, citation: PageCitation) -> dict[str, Content]:
+    """The page's citation downloads; with a key, as `Keyed`: a rebuild then reads a remembered
+    citation back only for the downloads the site's files do not already hold."""
+    files: dict[str, Content] = {}
+    for kind, field in (("bib", "bibtex"), ("ris", "ris"), ("csl", "csl_json")):
+        make = functools.partial(_download, citation, field)
+        files[urls.citation(page, kind)] = make() if citation.key is None else Keyed(f"{citation.key}.{kind}", make)
+    return files
+
+
+def _download(citation: PageCitation, field: str) -> bytes:
+    text: str = getattr(citation.citation, field)
+    return text.encode("utf-8")
 
 
 def _sitemap(views: list[PageView], site_urls: urls.SiteUrls) -> bytes:

@@ -23,6 +23,7 @@ from .model import Archive, ClaimDefinition, ClaimInStatement, Passage, ReportYe
 
 REDIRECTS_FILE = "data/redirects.yaml"
 T = TypeVar("T")
+_ReadBack = Callable[[], Any]
 
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
@@ -184,6 +185,37 @@ def claim_occurrences(archive: Archive) -> dict[str, tuple[ClaimOccurrence, ...]
     return {claim_id: tuple(occurrences) for claim_id, occurrences in found.items()}
 
 
+class PageCitation:
+    """A page's citation, read back from the build cache only when its text is needed.
+
+    A rebuild leaves most pages and their citation downloads as they are, so most citations
+    are never read back (unpickling a thousand of them, and comparing their three thousand
+    downloads with the site's files, took a tenth of a warm rebuild). It is digested by `key`,
+    the digest of what the citation is made from, under which it is registered with the memo.
+    """
+
+    __slots__ = ("_citation", "_make", "key")
+
+    def __init__(self, key: str | None, make: Callable[[], Citation], citation: Citation | None = None) -> None:
+        self.key = key
+        self._make = make
+        self._citation = citation
+
+    @property
+    def citation(self) -> Citation:
+        if self._citation is None:
+            self._citation = self._make()
+        return self._citation
+
+    @property
+    def chicago_html(self) -> str:
+        return self.citation.chicago_html
+
+    @property
+    def apa_html(self) -> str:
+        return self.citation.apa_html
+
+
 @dataclass(frozen=True)
 class PageView:
     """One HTML page to render: where it goes, with what template and what data.
@@ -199,7 +231,7 @@ class PageView:
     description: str
     describe: Callable[[], Metadata]
     context: dict[str, Any] = field(default_factory=dict)
-    citation: Citation | None = None
+    citation: PageCitation | None = None
     noindex: bool = False
     # A redirect page names its target as canonical; every other page names itself.
     canonical_path: str | None = None
@@ -229,7 +261,7 @@ def _neighbours(items: tuple[T, ...], index: int) -> tuple[T | None, T | None]:
 
 
 def _year_view(
-    year: ReportYear, previous: YearLink | None, following: YearLink | None, site: SiteConfig, page_url: str, citation: Citation
+    year: ReportYear, previous: YearLink | None, following: YearLink | None, site: SiteConfig, page_url: str, citation: PageCitation
 ) -> PageView:
     title = f"{year.year}: Macao in the Trafficking in Persons Report"
     description = f"Macao was placed on {year.tier} in the {year.year} Trafficking in Persons Report. " + _responses_sentence(year)
@@ -264,7 +296,7 @@ def _statement_view(
     following: StatementLink | None,
     site: SiteConfig,
     page_url: str,
-    citation: Citation,
+    citation: PageCitation,
 ) -> PageView:
     return PageView(
         path=statement.url,
@@ -318,23 +350,36 @@ class Citations:
             self._site,
         )
 
-    def _recall(self, kind: str, pages: list[tuple[Any, str]]) -> list[tuple[str | None, Citation | None]]:
+    def _recall(self, kind: str, pages: list[tuple[Any, str]]) -> list[tuple[str | None, _ReadBack | None]]:
         keys = [self._memo.key((item, url, self._site)) for item, url in pages]
-        return [(key, self._memo.recall(kind, key, durable=True)) for key in keys]
+        return [(key, self._memo.promise(kind, key, durable=True)) for key in keys]
 
     def _complete(
-        self, kind: str, pages: list[tuple[Any, str]], recalled: list[tuple[str | None, Citation | None]], cite: Callable[..., Citation]
-    ) -> list[Citation]:
+        self, kind: str, pages: list[tuple[Any, str]], recalled: list[tuple[str | None, _ReadBack | None]], cite: Callable[..., Citation]
+    ) -> list[PageCitation]:
         citations = []
-        for (item, url), (key, citation) in zip(pages, recalled, strict=True):
-            if citation is None:
-                citation = cite(item, url, self._site, self._csl)
-                self._memo.keep(kind, key, citation, durable=True)
+        for (item, url), (key, read_back) in zip(pages, recalled, strict=True):
+            make = functools.partial(self._cite, kind, key, cite, item, url)
+            if read_back is None:
+                citation = PageCitation(key, make, make())
+            else:
+                citation = PageCitation(key, functools.partial(self._read_back, read_back, make))
             self._memo.register(citation, key)  # a citation is a pure function of what it was keyed by
             citations.append(citation)
         return citations
 
-    def result(self) -> tuple[list[Citation], list[Citation]]:
+    def _cite(self, kind: str, key: str | None, cite: Callable[..., Citation], item: Any, url: str) -> Citation:
+        citation = cite(item, url, self._site, self._csl)
+        self._memo.keep(kind, key, citation, durable=True)
+        return citation
+
+    @staticmethod
+    def _read_back(read_back: _ReadBack, make: Callable[[], Citation]) -> Citation:
+        # Gone or damaged since it was found (another build swept the store): made again, the same.
+        found: Citation | None = read_back()
+        return found if found is not None else make()
+
+    def result(self) -> tuple[list[PageCitation], list[PageCitation]]:
         """The statements' citations and the years', in the archive's order."""
         return (
             self._complete("statement citation", self._statement_pages, self._statements, cite_statement),

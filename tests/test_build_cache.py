@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from jinja2 import Environment
 
-from site_builder import build_cache, cli, loader
+from site_builder import build_cache, cli, loader, views
 from site_builder.background import Standby
 from site_builder.build_cache import BuildCache
 from site_builder.citation_cache import CitationCache
@@ -188,19 +188,28 @@ def test_a_rebuild_reads_back_no_unchanged_page_and_restores_one_changed_in_the_
     monkeypatch.setattr(BuildCache, "get", counted_read)
     monkeypatch.setattr(PageRenderer, "render", counted_render)
     assert main(arguments) == 0
-    assert reads["page"] == 0 and reads["statement"] == 12 and not renders, (reads, renders)
-    # A page changed in the site since (same size, other bytes) is read back and written again.
+    # Neither the pages nor the citations they and their downloads show are read back.
+    assert reads["page"] == reads["statement citation"] == reads["year citation"] == 0, reads
+    assert reads["statement"] == 12 and not renders, (reads, renders)
+    # A page changed in the site since (same size, other bytes) is read back and written again;
+    # so is a changed citation download, with the citation it is made from.
     page = out / "2024/statement-2024-06-25/index.html"
     page.write_bytes(page.read_bytes().replace(b"<h1", b"<H1", 1))
+    download = out / "2024/statement-2024-06-25/cite.bib"
+    download.write_bytes(download.read_bytes().replace(b"@misc", b"@MISC", 1))
     assert main(arguments) == 0
-    assert file_digests(out) == built and reads["page"] == 1 and not renders
-    # Pages taken on the manifest's word still count as used: a sweep keeps them in the store.
+    assert file_digests(out) == built and reads["page"] == reads["statement citation"] == 1 and not renders
+    # Pages and citations taken on the manifest's word still count as used: a sweep keeps them
+    # in the store, so a build into a fresh folder reads them back instead of making them again.
+    made: list[object] = []
+    monkeypatch.setattr(views, "cite_statement", lambda *arguments: made.append(arguments))
+    monkeypatch.setattr(views, "cite_year", lambda *arguments: made.append(arguments))
     monkeypatch.setattr(build_cache, "_SWEEP_ABOVE", 0)
     assert main(arguments) == 0
     Manifest(cache / "written", out, build_cache.code_digest()).forget()
     shutil.rmtree(out)
     assert main(arguments) == 0
-    assert file_digests(out) == built and not renders
+    assert file_digests(out) == built and not renders and not made
 
 
 def test_new_code_rendering_a_page_differently_is_not_hidden_by_the_last_builds_record(
@@ -307,6 +316,20 @@ def test_views_take_remembered_citations_without_formatting_again(archive: Archi
     memo = Memo(store=store)
     page_views(archive, site_urls, Refusing(), memo)
     assert memo.reused["statement citation"] == len(archive.statements) and memo.computed["statement citation"] == 0
+
+
+def test_a_citation_gone_from_the_store_after_it_was_found_is_made_again(archive: Archive, tmp_path: Path) -> None:
+    from site_builder import urls
+
+    site_urls = urls.SiteUrls(archive.site.base_url)
+    first = page_views(archive, site_urls, CslFormatter(), Memo(store=BuildCache(tmp_path)))
+    memo = Memo(store=BuildCache(tmp_path))
+    again = page_views(archive, site_urls, CslFormatter(), memo)
+    assert memo.computed["statement citation"] == memo.computed["year citation"] == 0
+    EntryStore(tmp_path).keep_only([])  # another build swept the store meanwhile
+    pairs = [(before.citation, after.citation) for before, after in zip(first, again, strict=True) if before.citation is not None]
+    assert pairs and all(after is not None and after.citation == before.citation for before, after in pairs)
+    assert memo.computed["statement citation"] == len(archive.statements) and memo.computed["year citation"] == len(archive.years)
 
 
 def test_one_cache_serves_builds_for_different_addresses(project: Path, tmp_path: Path) -> None:
