@@ -1,10 +1,10 @@
 """What the last complete build wrote into an output folder, so that a rebuild can tell a page is
 unchanged without reading it, or reading its remembered bytes back from the build cache.
 
-For each file handed to the writer with a key (a page, known by the digest of everything it is
-rendered from), the manifest holds that key and the file's size, modification time and inode as
-the build left it. A file still showing all four holds the bytes of that key; any other is
-compared byte for byte, as without a manifest. The manifest is removed before the writer changes
+For each file handed to the writer with a key (a page or a citation download, known by the
+digest of everything it is made from), the manifest holds that key and the file's size,
+modification time and inode as the build left it. A file still showing all four holds the
+bytes of that key; any other is compared byte for byte, as without a manifest. The manifest is removed before the writer changes
 the site and saved once it has, so a build that fails halfway leaves none, never a wrong one.
 
 A page's key is the digest of its inputs, not of the code that renders them, so the record also

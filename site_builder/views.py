@@ -194,17 +194,18 @@ class PageCitation:
     the digest of what the citation is made from, under which it is registered with the memo.
     """
 
-    __slots__ = ("_citation", "_make", "key")
+    __slots__ = ("_citation", "_read", "key")
 
-    def __init__(self, key: str | None, make: Callable[[], Citation], citation: Citation | None = None) -> None:
+    def __init__(self, key: str | None, citation: Citation | Callable[[], Citation]) -> None:
         self.key = key
-        self._make = make
-        self._citation = citation
+        self._citation: Citation | None = citation if isinstance(citation, Citation) else None
+        self._read: Callable[[], Citation] | None = None if isinstance(citation, Citation) else citation
 
     @property
     def citation(self) -> Citation:
         if self._citation is None:
-            self._citation = self._make()
+            assert self._read is not None
+            self._citation, self._read = self._read(), None  # what reads it is let go with what it holds
         return self._citation
 
     @property
@@ -359,25 +360,11 @@ class Citations:
     ) -> list[PageCitation]:
         citations = []
         for (item, url), (key, read_back) in zip(pages, recalled, strict=True):
-            make = functools.partial(self._cite, kind, key, cite, item, url)
-            if read_back is None:
-                citation = PageCitation(key, make, make())
-            else:
-                citation = PageCitation(key, functools.partial(self._read_back, read_back, make))
+            make = functools.partial(_cite_and_keep, self._memo, kind, key, functools.partial(cite, item, url, self._site, self._csl))
+            citation = PageCitation(key, make() if read_back is None else functools.partial(_read_back, read_back, make))
             self._memo.register(citation, key)  # a citation is a pure function of what it was keyed by
             citations.append(citation)
         return citations
-
-    def _cite(self, kind: str, key: str | None, cite: Callable[..., Citation], item: Any, url: str) -> Citation:
-        citation = cite(item, url, self._site, self._csl)
-        self._memo.keep(kind, key, citation, durable=True)
-        return citation
-
-    @staticmethod
-    def _read_back(read_back: _ReadBack, make: Callable[[], Citation]) -> Citation:
-        # Gone or damaged since it was found (another build swept the store): made again, the same.
-        found: Citation | None = read_back()
-        return found if found is not None else make()
 
     def result(self) -> tuple[list[PageCitation], list[PageCitation]]:
         """The statements' citations and the years', in the archive's order."""
@@ -385,6 +372,18 @@ class Citations:
             self._complete("statement citation", self._statement_pages, self._statements, cite_statement),
             self._complete("year citation", self._year_pages, self._years, cite_year),
         )
+
+
+def _cite_and_keep(memo: Memo, kind: str, key: str | None, cite: Callable[[], Citation]) -> Citation:
+    citation = cite()
+    memo.keep(kind, key, citation, durable=True)
+    return citation
+
+
+def _read_back(read_back: _ReadBack, make: Callable[[], Citation]) -> Citation:
+    # Gone or damaged since it was found (another build swept the store): made again, the same.
+    found: Citation | None = read_back()
+    return found if found is not None else make()
 
 
 def page_views(
