@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 
@@ -41,11 +42,8 @@ class ContentErrors(Exception):
 def display_path(path: Path, root: Path) -> str:
     """The path as a contributor would type it: relative to the project when possible."""
     # Not resolved: a statement that is a (broken) link is named by its own place.
-    for resolve in (False, True):  # resolving (a system call per part) only when needed
-        try:
-            if resolve:
-                return path.resolve().relative_to(root.resolve()).as_posix()
-            return path.absolute().relative_to(root.absolute()).as_posix()
-        except ValueError:
-            continue
+    with contextlib.suppress(ValueError):
+        return path.absolute().relative_to(root.absolute()).as_posix()
+    with contextlib.suppress(ValueError):  # resolving costs a system call per part: only when needed
+        return path.resolve().relative_to(root.resolve()).as_posix()
     return path.as_posix()

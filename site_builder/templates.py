@@ -36,6 +36,8 @@ from .memo import Store
 from .views import long_date
 
 _COMPILED = "compiled template"
+# Any base URL compiles to the same code (see above): this one stands for all.
+_ANY_SITE = urls.SiteUrls("https://compiling.invalid/")
 # Tags that name another template: what it reads is read by the page too.
 _REFERENCING = frozenset({"extends", "include", "import", "from"})
 # What one template mentions: its names, and the templates it names (None: one is chosen at render time).
@@ -140,8 +142,7 @@ class _Captured(BytecodeCache):
 
 def _compile_every_template(templates: Path) -> dict[str, _Compiled]:
     captured = _Captured()
-    # Any base URL compiles to the same code (see the module's docstring).
-    env = create_environment(templates, urls.SiteUrls("https://compiling.invalid/"), captured)
+    env = create_environment(templates, _ANY_SITE, captured)
     compile_all(env)
     found = _recorder(env)
     return {key: (captured.compiled[key], found.get(name)) for name, key in captured.keys.items() if key in captured.compiled}
@@ -192,7 +193,7 @@ class CompiledTemplates(BytecodeCache):
 def compile_ahead(templates: Path, store: Store | None) -> CompiledAhead | None:
     """A forked process compiling every template, started now, unless the store holds them all."""
     compiled = CompiledTemplates(store)
-    if not compiled.missing(create_environment(templates, urls.SiteUrls("https://compiling.invalid/"), compiled)):
+    if not compiled.missing(create_environment(templates, _ANY_SITE, compiled)):
         return None
     return CompiledAhead(templates)
 
