@@ -14,12 +14,13 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .background import Standby
 from .citation_cache import LOCALE, CitationCache, entry_key, style_path
 
 CslItem = dict[str, Any]
 Job = tuple[list[CslItem], str]
 # Below this many missing entries, starting worker processes costs more than it saves
-# (about 30 ms for the pool against 3 ms per entry; see benchmarks/build_speed.py).
+# (about 30 ms for the workers against 3 ms per entry; see benchmarks/build_speed.py).
 PARALLEL_FROM = 24
 
 
@@ -86,12 +87,12 @@ class CslFormatter:
     @property
     def formatting_elsewhere(self) -> bool:
         """Whether a pass is running in worker processes, so that waiting for it now would idle."""
-        return self._underway is not None and isinstance(self._underway[1], _PoolPass)
+        return self._underway is not None and isinstance(self._underway[1], _Pass)
 
     def abandon(self) -> None:
         """Stop a pass still running (the build failed); its entries are formatted again when asked."""
         underway, self._underway = self._underway, None
-        if underway is not None and isinstance(underway[1], _PoolPass):
+        if underway is not None and isinstance(underway[1], _Pass):
             underway[1].stop()
 
     def entries(self, items: list[CslItem], style: str) -> str:
@@ -109,10 +110,10 @@ def _start_formatting(jobs: list[Job], workers: int, standing: _Workers | None) 
     """What formats `jobs`, called when their entries are needed: the workers started ahead if
     any, else in this process when few, else a pass across worker processes, started now."""
     if standing is not None:
-        return _PoolPass(jobs, standing)
+        return _Pass(jobs, standing)
     if workers < 2 or len(jobs) < PARALLEL_FROM:
         return functools.partial(_format_here, jobs)
-    return _PoolPass(jobs, _Workers(workers, sorted({style for _, style in jobs}), ahead=False))
+    return _Pass(jobs, _Workers(workers, sorted({style for _, style in jobs}), ahead=False))
 
 
 def _format_here(jobs: list[Job]) -> list[str]:
@@ -122,20 +123,41 @@ def _format_here(jobs: list[Job]) -> list[str]:
 
 class _Workers:
     """Forked worker processes with citeproc-py imported and `styles` parsed: before forking, so
-    that every worker inherits them, or `ahead`, by each worker, while the caller does other work."""
+    that every worker inherits them, or `ahead`, by each worker, while the caller does other work.
+
+    Each worker has a pipe of its own and takes one share of one pass. A `multiprocessing` pool
+    shares its queues' locks among its workers: stopping it in the middle of a pass (a failed
+    build) could kill a worker holding one, and then wait for ever for that lock.
+    """
 
     def __init__(self, count: int, styles: Sequence[str], *, ahead: bool) -> None:
-        import multiprocessing  # only here: a build with few entries to format starts no workers
-
         if not ahead:
             _prepare(styles)
-        context = multiprocessing.get_context("fork")
-        self.count = count
-        self.pool = context.Pool(count, initializer=_prepare if ahead else None, initargs=(styles,) if ahead else ())
+        prepare = functools.partial(_prepare, styles) if ahead else _prepared
+        self._workers = [Standby(prepare, _format_here) for _ in range(count)]
+        self._shares: list[list[int]] = []  # each worker's jobs, by their place in the pass
+
+    def start(self, jobs: list[Job]) -> None:
+        """Hand every worker its share: runs of neighbouring jobs, dealt in turn. Neighbours are
+        the styles of one page, which cost differently (every n-th job would give one worker
+        every Chicago entry), and a run is short enough for the shares to come out even."""
+        count = len(self._workers)
+        run = max(1, -(-len(jobs) // (count * 16)))
+        runs = [range(start, min(start + run, len(jobs))) for start in range(0, len(jobs), run)]
+        self._shares = [[index for indices in runs[worker::count] for index in indices] for worker in range(count)]
+        for worker, share in zip(self._workers, self._shares, strict=True):
+            worker.give([jobs[index] for index in share])
+
+    def collect(self) -> list[str]:
+        """Each job's entries, in the jobs' order, once every worker has sent its share."""
+        entries: dict[int, str] = {}
+        for worker, share in zip(self._workers, self._shares, strict=True):
+            entries.update(zip(share, worker.result(), strict=True))
+        return [entries[index] for index in range(len(entries))]
 
     def stop(self) -> None:
-        self.pool.terminate()
-        self.pool.join()
+        for worker in self._workers:
+            worker.stop()
 
 
 def _prepare(styles: Sequence[str]) -> None:
@@ -144,18 +166,20 @@ def _prepare(styles: Sequence[str]) -> None:
         _style(style)
 
 
-class _PoolPass:
-    """Jobs formatted by the workers while the caller goes on; calling it waits, then stops them."""
+def _prepared() -> None:
+    """Nothing left to do: the worker inherited citeproc-py and the styles."""
+
+
+class _Pass:
+    """Jobs formatted by the workers while the caller goes on; calling it waits for them."""
 
     def __init__(self, jobs: list[Job], workers: _Workers) -> None:
         self._workers = workers
-        chunk = -(-len(jobs) // (workers.count * 4))
-        self._result = workers.pool.map_async(_format_job, jobs, chunksize=chunk)
-        workers.pool.close()
+        workers.start(jobs)
 
     def __call__(self) -> list[str]:
         try:
-            return self._result.get()
+            return self._workers.collect()
         finally:
             self.stop()
 
@@ -163,27 +187,26 @@ class _PoolPass:
         self._workers.stop()
 
 
-def _format_job(job: Job) -> str:
-    return _citeproc()(job)
-
-
 @functools.cache
 def _citeproc() -> Callable[[Job], str]:
-    """Import citeproc-py on first need, with its repeated tree look-ups memoised."""
+    """citeproc-py, imported on first need, with its repeated tree look-ups memoised."""
+    _memoise_style_lookups()
+    return format_entries
+
+
+def format_entries(job: Job) -> str:
+    """Entries in the items' order (not the style's sort), so the archive page always comes first.
+
+    By citeproc-py as it stands in this process: with this module's shortcuts once `_citeproc`
+    has installed them, as citeproc-py alone before (the tests compare the two)."""
     from citeproc import Citation, CitationItem, CitationStylesBibliography, formatter
     from citeproc.source.json import CiteProcJSON
 
-    _memoise_style_lookups()
-
-    def format_job(job: Job) -> str:
-        """Entries in the items' order (not the style's sort), so the archive page always comes first."""
-        items, style = job
-        bibliography = CitationStylesBibliography(_style(style), CiteProcJSON(items), formatter.html)
-        for item in items:
-            bibliography.register(Citation([CitationItem(item["id"])]))
-        return "\n".join(f'<div class="csl-entry">{entry}</div>' for entry in bibliography.bibliography())
-
-    return format_job
+    items, style = job
+    bibliography = CitationStylesBibliography(_style(style), CiteProcJSON(items), formatter.html)
+    for item in items:
+        bibliography.register(Citation([CitationItem(item["id"])]))
+    return "\n".join(f'<div class="csl-entry">{entry}</div>' for entry in bibliography.bibliography())
 
 
 @functools.cache
@@ -343,6 +366,10 @@ def _remember_conditions(model: Any) -> None:
     rewrites) its type and variable lists for every item it meets: thousands of times an entry
     for the same few attribute values. The attributes never change, so the parsed forms are
     remembered per element; the tests run on each item in citeproc-py's order, as before.
+
+    `Choose.render` tries its branches in turn, and each failing `cs:if` tells it so by raising
+    an exception: most branches fail, so a tenth of an entry's time went to raising and catching.
+    The shortcut asks each branch's conditions directly, and renders the first that holds.
     """
     condition = model.If
 
@@ -356,7 +383,7 @@ def _remember_conditions(model: Any) -> None:
             found = answers[parsed] = (tests, self.get("match"), types, variables)
         return found
 
-    def render(self: Any, item: Any, context: Any = None, delimiter: str = "", **kwargs: Any) -> Any:
+    def holds(self: Any, item: Any, context: Any) -> bool:
         tests, match, types, variables = parsed(self)
         results: list[Any] = []
         if "type" in tests and types:
@@ -375,16 +402,36 @@ def _remember_conditions(model: Any) -> None:
         if "position" in tests:
             results += self._position(item, context)
         if match == "any":
-            result = any(results)
-        elif match == "none":
-            result = not any(results)
-        else:
-            result = all(results)
-        if not result:
+            return any(results)
+        if match == "none":
+            return not any(results)
+        return all(results)
+
+    def render(self: Any, item: Any, context: Any = None, delimiter: str = "", **kwargs: Any) -> Any:
+        if not holds(self, item, context):
             raise model.ConditionFailed
         return self.render_children(item, context=context, delimiter=delimiter, **kwargs)
 
+    def branches(self: Any) -> tuple[tuple[bool, Any], ...]:
+        answers = self.__dict__.get(_MEMO) or _answers(self)
+        found: tuple[tuple[bool, Any], ...] | None = answers.get(branches)
+        if found is None:
+            found = answers[branches] = tuple((isinstance(child, condition), child) for child in self.getchildren())
+        return found
+
+    def choose(self: Any, item: Any, context: Any = None, delimiter: str = "", **kwargs: Any) -> Any:
+        # `Choose.render` without an exception per failed branch: the first branch that holds.
+        for conditional, branch in branches(self):
+            if conditional and not holds(branch, item, context):
+                continue
+            try:
+                return branch.render_children(item, context=context, delimiter=delimiter, **kwargs)
+            except model.ConditionFailed:  # as citeproc-py does: the next branch is tried
+                continue
+        return None
+
     condition.render = render
+    model.Choose.render = choose
 
 
 def _remember_item_references() -> None:

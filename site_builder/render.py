@@ -137,8 +137,9 @@ def _pages_by_shard(
     for view in views:
         by_shard.setdefault(shard_of(view.output), []).append(view)
     # Shards with pages to render go first, so that on a rebuild their indexing overlaps the
-    # reading back of the others instead of being waited for at the end.
-    shards = sorted(by_shard.values(), key=lambda shard_views: all(renderer.remembers(view) for view in shard_views))
+    # reading back of the others instead of being waited for at the end; among them, those whose
+    # pages need no citation still being formatted, which are rendered meanwhile.
+    shards = sorted(by_shard.values(), key=lambda shard_views: _shard_order(shard_views, renderer))
     for shard_views in shards:
         pages: dict[str, Content] = {}
         for view in shard_views:
@@ -150,6 +151,11 @@ def _pages_by_shard(
                     for old in moved.get(name, ()):
                         yield old, content
         indexer.add(pages)
+
+
+def _shard_order(views: list[PageView], renderer: PageRenderer) -> tuple[bool, bool]:
+    to_render = [view for view in views if not renderer.remembers(view)]
+    return not to_render, any(view.citation is not None and view.citation.waits for view in to_render)
 
 
 def _archive_files_now(archive: Archive, site_urls: urls.SiteUrls) -> dict[str, bytes]:

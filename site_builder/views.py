@@ -194,12 +194,18 @@ class PageCitation:
     the digest of what the citation is made from, under which it is registered with the memo.
     """
 
-    __slots__ = ("_citation", "_read", "key")
+    __slots__ = ("_citation", "_read", "_waits", "key")
 
-    def __init__(self, key: str | None, citation: Citation | Callable[[], Citation]) -> None:
+    def __init__(self, key: str | None, citation: Citation | Callable[[], Citation], *, waits: bool = False) -> None:
         self.key = key
         self._citation: Citation | None = citation if isinstance(citation, Citation) else None
         self._read: Callable[[], Citation] | None = None if isinstance(citation, Citation) else citation
+        self._waits = waits
+
+    @property
+    def waits(self) -> bool:
+        """Whether its text is still being formatted elsewhere, so that reading it now may wait."""
+        return self._waits and self._citation is None
 
     @property
     def citation(self) -> Citation:
@@ -358,10 +364,16 @@ class Citations:
     def _complete(
         self, kind: str, pages: list[tuple[Any, str]], recalled: list[tuple[str | None, _ReadBack | None]], cite: Callable[..., Citation]
     ) -> list[PageCitation]:
+        # While worker processes format the missing entries, a citation that needs them is made
+        # when its page is rendered, so that the build renders the pages needing none meanwhile.
+        later = self._csl.formatting_elsewhere
         citations = []
         for (item, url), (key, read_back) in zip(pages, recalled, strict=True):
             make = functools.partial(_cite_and_keep, self._memo, kind, key, functools.partial(cite, item, url, self._site, self._csl))
-            citation = PageCitation(key, make() if read_back is None else functools.partial(_read_back, read_back, make))
+            if read_back is not None:
+                citation = PageCitation(key, functools.partial(_read_back, read_back, make))
+            else:
+                citation = PageCitation(key, make, waits=True) if later else PageCitation(key, make())
             self._memo.register(citation, key)  # a citation is a pure function of what it was keyed by
             citations.append(citation)
         return citations

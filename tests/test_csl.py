@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
+import re
 import shutil
 import sqlite3
+import subprocess
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from site_builder import cli, csl
+from site_builder import cli, csl, render
 from site_builder.citation_cache import CitationCache
 from site_builder.citations import STYLES, cite_statement, prepare_citations
 from site_builder.csl import CslFormatter
 from site_builder.entry_store import FILE_NAME, EntryStore
 from site_builder.model import Archive
 from site_builder.render import render_site
+from site_builder.urls import SiteUrls
+from site_builder.writer import content_of
 from tests.conftest import ROOT, copy_project, file_digests, run_build_script
 
 
@@ -94,6 +101,31 @@ def test_workers_started_ahead_format_the_next_pass_however_small(archive: Archi
     assert multiprocessing.active_children() == []
 
 
+def test_while_workers_format_the_build_renders_the_pages_needing_no_citation(
+    archive: Archive, site_files: dict[str, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    produced: list[str] = []
+    settle = CslFormatter.settle
+
+    def spy(self: CslFormatter) -> None:
+        if self.formatting_elsewhere:
+            produced.append("(waited for the workers)")
+        settle(self)
+
+    monkeypatch.setattr(CslFormatter, "settle", spy)
+    formatter = CslFormatter(workers=2)
+    formatter.start_workers(STYLES)
+    built: dict[str, bytes] = {}
+    for name, content in render.site_files(archive, ROOT, formatter):
+        produced.append(name)
+        built[name] = content_of(content)
+    assert built == site_files
+    before = produced[: produced.index("(waited for the workers)")]
+    # Every page without a citation (home, claims, search, about) came first; no page with one did.
+    assert {"index.html", "claims/index.html", "search/index.html", "about/index.html"} <= set(before)
+    assert not [name for name in before if re.match(r"\d{4}/", name)]
+
+
 def test_workers_started_ahead_and_never_used_are_stopped_on_closing() -> None:
     formatter = CslFormatter(workers=2)
     formatter.start_workers(STYLES)
@@ -121,3 +153,42 @@ def test_a_build_starts_citation_workers_ahead_only_while_its_cache_is_empty(tmp
     assert started == [2], "a cache holding citations starts no worker ahead"
     assert file_digests(tmp_path / "site") == cold
     assert multiprocessing.active_children() == []
+
+
+class _Recording(CslFormatter):
+    """Keeps the jobs a build would format, and formats none."""
+
+    def prepare(self, jobs: Sequence[csl.Job]) -> None:
+        self.jobs = list(jobs)
+
+
+# In a fresh process: citeproc-py alone, without the shortcuts `_citeproc` installs.
+_STOCK_CITEPROC = """
+import json, sys
+from citeproc import model
+from site_builder.csl import format_entries
+jobs = json.load(sys.stdin)
+entries = [format_entries((items, style)) for items, style in jobs]
+assert not hasattr(model.CitationStylesElement.xpath_search, "_site_builder_memo"), "citeproc-py was patched"
+json.dump(entries, sys.stdout)
+"""
+
+
+def test_shortcuts_into_citeproc_change_no_entry(archive: Archive) -> None:
+    """The memoised look-ups and the branch shortcut (csl.py) only save time: every entry the
+    site shows, in both styles, is the text citeproc-py gives without them."""
+    recording = _Recording()
+    absolute = SiteUrls(archive.site.base_url).absolute
+    prepare_citations(
+        recording,
+        [(s, absolute(s.url)) for s in archive.statements],
+        [(y, absolute(y.url)) for y in archive.years],
+        archive.site,
+    )
+    assert len(recording.jobs) == 2 * (len(archive.statements) + len(archive.years))
+    patched = [csl._citeproc()(job) for job in recording.jobs]
+    stock = subprocess.run(
+        [sys.executable, "-c", _STOCK_CITEPROC], input=json.dumps(recording.jobs), capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    assert stock.returncode == 0, stock.stderr
+    assert json.loads(stock.stdout) == patched
