@@ -5,7 +5,8 @@ to hand it over; only the result comes back, pickled, through a pipe. Used for w
 the whole archive and whose result is a few large values (the feeds and data downloads), for
 compiling the templates a cold cache lacks while the build reads the archive, and for reading
 the few statements a rebuild finds changed (`Standby`: it imports the parsers while the build
-finds out which those are).
+finds out which those are). The citation workers are `Standby` processes too: each imports
+citeproc-py while the build reads the archive, then formats its share of the entries.
 """
 
 from __future__ import annotations
