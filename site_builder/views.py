@@ -186,11 +186,13 @@ def claim_occurrences(archive: Archive) -> dict[str, tuple[ClaimOccurrence, ...]
 
 
 class PageCitation:
-    """A page's citation, read back from the build cache only when its text is needed.
+    """A page's citation, read back from the build cache, or made, only when its text is needed.
 
     A rebuild leaves most pages and their citation downloads as they are, so most citations
     are never read back (unpickling a thousand of them, and comparing their three thousand
-    downloads with the site's files, took a tenth of a warm rebuild). It is digested by `key`,
+    downloads with the site's files, took a tenth of a warm rebuild). One whose entries worker
+    processes are still formatting (it `waits`) is made when its page is rendered, so that the
+    build renders the pages without a citation meanwhile. It is digested by `key`,
     the digest of what the citation is made from, under which it is registered with the memo.
     """
 
