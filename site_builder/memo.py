@@ -168,11 +168,9 @@ class Memo:
         if entry in self._kept:
             self.reused[kind] += 1
             return self._kept[entry]
-        stored = self._store.get(kind, key) if durable and self._store is not None else None
+        stored = self._read_back(entry) if durable else None
         if stored is not None:
             self.reused[kind] += 1
-            if self._hold:
-                self._kept[entry] = stored
         return stored
 
     def promise(self, kind: str, key: str | None, *, durable: bool = False) -> Callable[[], Any | None] | None:

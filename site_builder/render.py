@@ -154,8 +154,9 @@ def _pages_by_shard(
 
 
 def _shard_order(views: list[PageView], renderer: PageRenderer) -> tuple[bool, bool]:
-    to_render = [view for view in views if not renderer.remembers(view)]
-    return not to_render, any(view.citation is not None and view.citation.waits for view in to_render)
+    # `all` stops at the first page to render: on a cold build, one look-up per shard.
+    remembered = all(renderer.remembers(view) for view in views)
+    return remembered, any(view.citation is not None and view.citation.waits for view in views)
 
 
 def _archive_files_now(archive: Archive, site_urls: urls.SiteUrls) -> dict[str, bytes]:
