@@ -456,7 +456,7 @@ def _site_config(project: Project, base_url: str | None, errors: list[ContentErr
 # Below this many statements to read, starting worker processes costs more than it saves.
 PARALLEL_FROM = 32
 # From this many statements, a one-shot build reads the few changed ones in a forked process
-# meanwhile: reading one imports the YAML, schema and Markdown libraries (about 0.1 s), which the
+# meanwhile: reading one imports the YAML, schema and Markdown libraries (about 0.04 s), which the
 # build itself then never needs, while reading back a hundred takes about 10 ms.
 BESIDE_FROM = 100
 _Read = tuple[tuple[Statement, LineMap] | None, list[ContentError]]

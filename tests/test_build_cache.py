@@ -281,7 +281,7 @@ def test_a_rebuild_after_an_edit_leaves_the_parsers_to_the_forked_reader(project
     assert main(arguments) == 0
     path = project / STATEMENT
     path.write_text(path.read_text(encoding="utf-8").replace("tier: Tier 3", "tier: Tier 3 ", 1), encoding="utf-8")
-    printed = imported_by_a_build(arguments, ("yaml", "jsonschema", "markdown_it"), setup="loader.BESIDE_FROM = 2\n")
+    printed = imported_by_a_build(arguments, ("yaml", "jsonschema_rs", "markdown_it"), setup="loader.BESIDE_FROM = 2\n")
     assert printed.splitlines()[-1] == "", printed
 
 
@@ -364,7 +364,7 @@ def test_data_files_are_read_back_until_edited_and_their_problems_are_always_rep
 # Libraries a build needs only for what it computes afresh: each costs start-up time.
 LAZY_MODULES = (
     "yaml",
-    "jsonschema",
+    "jsonschema_rs",
     "markdown_it",
     "bibtexparser",
     "rispy",
