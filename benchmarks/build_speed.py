@@ -323,7 +323,7 @@ def real_archive(repeats: int, scratch: Path) -> None:
         f"middle half of {len(cold_runs)} runs {quartiles[0]:.3f} to {quartiles[2]:.3f} s"
     )
     print(f"warm cache: {hot.seconds:.3f} s (CPU {hot.cpu_seconds:.2f} s), peak {hot.peak_mib:.1f} MiB")
-    print(f"bare Python start-up: {bare.seconds:.3f} s (the machine's pace: compare runs by it)")
+    print(f"bare Python start-up: {bare.seconds:.3f} s")
 
 
 def hugo_binary(peers: Path) -> Path:
