@@ -66,34 +66,35 @@ def prepare(schema_path: Path) -> None:
     _validator(schema_path)
 
 
-def _yaml_only(value: Any, path: FieldPath) -> Iterator[tuple[FieldPath, str]]:
-    """Where `value` holds what JSON cannot: a YAML-only type, a number that is not finite, or a
-    key that is not text. Each is reported here, in its own words, and not given to the validator."""
+def _yaml_only(value: Any, path: FieldPath) -> Iterator[tuple[FieldPath, str, bool]]:
+    """Where `value` holds what JSON cannot: a YAML-only type or a number that is not finite (at
+    its path: True), or a key that is not text (at its mapping's path: False). Each is reported
+    here, in its own words, and not given to the validator."""
     if isinstance(value, dict):
         for key, item in value.items():
             if isinstance(key, str):
                 yield from _yaml_only(item, (*path, key))
             else:
-                yield path, f"the key {key!r} is not text: put it in quotes"
+                yield path, f"the key {key!r} is not text: put it in quotes", False
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from _yaml_only(item, (*path, index))
     elif isinstance(value, float) and not math.isfinite(value):
-        yield path, f"{value!r} is not a finite number"
+        yield path, f"{value!r} is not a finite number", True
     else:
         for kind, name in _YAML_ONLY.items():
             if isinstance(value, kind):
-                yield path, f"{name} is not allowed here: write plain text instead of {value!r}"
+                yield path, f"{name} is not allowed here: write plain text instead of {value!r}", True
 
 
-def _checkable(value: Any, left_out: set[FieldPath], path: FieldPath = ()) -> Any:
-    """`value` with what `_yaml_only` reported left out (a key) or emptied (a value)."""
-    if path in left_out:
+def _checkable(value: Any, emptied: set[FieldPath], path: FieldPath = ()) -> Any:
+    """`value` without the keys that are not text, and with the values `_yaml_only` reported emptied."""
+    if path in emptied:
         return None
     if isinstance(value, dict):
-        return {key: _checkable(item, left_out, (*path, key)) for key, item in value.items() if isinstance(key, str)}
+        return {key: _checkable(item, emptied, (*path, key)) for key, item in value.items() if isinstance(key, str)}
     if isinstance(value, list):
-        return [_checkable(item, left_out, (*path, index)) for index, item in enumerate(value)]
+        return [_checkable(item, emptied, (*path, index)) for index, item in enumerate(value)]
     return value
 
 
@@ -162,9 +163,10 @@ def _describe(error: ValidationError, data: Any, schema: Any) -> tuple[FieldPath
 
 def validate(data: Any, schema_path: Path, file: str, lines: LineMap) -> list[ContentError]:
     """Every schema violation of `data`, located at its line in `file`."""
-    found = list(_yaml_only(data, ()))
-    emptied = {path for path, _ in found}
-    checked = _checkable(data, emptied) if found else data
+    unheld = list(_yaml_only(data, ()))
+    found = [(path, message) for path, message, _ in unheld]
+    emptied = {path for path, _, is_value in unheld if is_value}
+    checked = _checkable(data, emptied) if unheld else data
     schema = _schema(schema_path)
     for error in _validator(schema_path).iter_errors(checked):
         for leaf in _leaves(error):

@@ -147,3 +147,14 @@ def test_what_json_cannot_hold_is_reported_once_at_its_field(line: str) -> None:
     # The value is emptied for the validator, so no second message (such as a type) follows.
     assert [(error.field, error.message) for error in errors] == [YAML_ONLY[line]]
     assert errors[0].line == front.count("\n") + 1
+
+
+def test_a_key_that_is_not_text_hides_no_other_problem() -> None:
+    front: dict[Any, Any] = {**statement(title=7), 2024: "x"}
+    front["office"] = {**front["office"], 1: "y", "name": ""}
+    assert problems(front, "statement.schema.json") == [
+        ("front-matter", "the key 2024 is not text: put it in quotes"),
+        ("office", "the key 1 is not text: put it in quotes"),
+        ("office.name", "must not be empty"),
+        ("title", "expected string or null, got a whole number: 7"),
+    ]
