@@ -2,7 +2,7 @@
 
 The schemas are checked by jsonschema-rs (a JSON Schema validator compiled from Rust): it
 imports in a few milliseconds, where the pure-Python `jsonschema` with its dependencies took
-about 40 ms of a cold build. The messages are this module's own, made from each error's kind,
+about 35 ms of a cold build. The messages are this module's own, made from each error's kind,
 so they name what the field expects in the archive's words, whichever validator finds it.
 """
 
