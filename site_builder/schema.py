@@ -52,12 +52,12 @@ def _validator(schema_path: Path) -> Validator:
     # Imported on first need: a build whose files all come from its cache validates nothing.
     from jsonschema_rs import Draft202012Validator
 
-    schema = json.loads(schema_path.read_text(encoding="utf-8"))
-    return Draft202012Validator(schema, validate_formats=True)
+    return Draft202012Validator(_schema(schema_path), validate_formats=True)
 
 
 @cache
 def _schema(schema_path: Path) -> Any:
+    """The schema as data: what the validator compiles, and where messages look up a field's expectations."""
     return json.loads(schema_path.read_text(encoding="utf-8"))
 
 
