@@ -1,29 +1,32 @@
 """The search index: Pagefind run on the rendered pages, before anything is written.
 
 Pagefind indexes what the templates mark with `data-pagefind-body` (statement, claim and year
-pages). It runs as a command on a temporary copy of those pages and its bundle is read back,
-so the index joins the other output files and is swapped in atomically with them: a failed
-indexing leaves the previous site untouched.
+pages). It runs as a service (`pagefind --service`) that is handed the pages and hands back its
+bundle in memory, so nothing is copied to disk and read back, and the index joins the other
+output files, swapped in atomically with them: a failed indexing leaves the previous site untouched.
+The pages are handed over in the order of their paths, so the bundle is the same on every
+machine (Pagefind's command takes a folder's pages in the order the file system lists them).
 
 The index is split into shards by output path (the claims, each decade of report years, the
-rest), each indexed by its own Pagefind run and remembered by the build's memo, so an edit
-re-indexes only its shard. The first shard keeps Pagefind's whole bundle at the bundle's
-folder; the others keep only their index below it, listed in `shards.json`, and the search
-page merges them into the first with Pagefind's `mergeIndex`.
+rest), each a Pagefind index of its own, remembered by the build's memo, so an edit re-indexes
+only its shard. The first shard keeps Pagefind's whole bundle at the bundle's folder; the
+others keep only their index below it, listed in `shards.json`, and the search page merges them
+into the first with Pagefind's `mergeIndex`.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
 import re
 import shutil
 import subprocess
-import tempfile
+import threading
 from collections.abc import Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
+from typing import IO, Any
 
 from . import urls
 from .csl import available_cores
@@ -50,6 +53,7 @@ _MARK = b" data-pagefind-body"
 _HEAD_READ_BY_PAGEFIND = re.compile(rb"(?i)data-pagefind|\sid\s*=")
 _TITLE = re.compile(rb"(?is)<title>.*?</title>")
 _YEAR_FOLDER = re.compile(r"([0-9]{3})[0-9]/")
+_KEPT_ERROR_OUTPUT = 4096  # bytes of Pagefind's error output kept for a failure's message
 
 
 def _indexing_problem(message: str) -> ContentErrors:
@@ -72,23 +76,151 @@ def _executable() -> Path | None:
         return Path(found) if found is not None else None
 
 
-def _run_pagefind(site: Path, bundle: Path, language: str) -> None:
-    # The command rather than Pagefind's Python service: the service reads each answer through
-    # a 2 MiB buffer and waits for ever once the bundle outgrows it (about 1,000 statements).
-    executable = _executable()
-    if executable is None:
-        raise _indexing_problem("Pagefind failed: the pagefind executable is not installed")
-    command = [str(executable), "--site", str(site), "--output-path", str(bundle), "--force-language", language, "--silent"]
-    # Run in an empty folder with Pagefind's own settings removed from the environment, so that
-    # no pagefind.yml or PAGEFIND_* variable on the machine changes the index.
-    environment = {name: value for name, value in os.environ.items() if not name.startswith("PAGEFIND_")}
-    try:
-        done = subprocess.run(command, cwd=site.parent, env=environment, capture_output=True, text=True, check=False)
-    except OSError as error:
-        raise _indexing_problem(f"Pagefind failed: {error}") from None
-    if done.returncode != 0:
-        output = " ".join((done.stderr + done.stdout).split()) or f"exit status {done.returncode}"
-        raise _indexing_problem(f"Pagefind failed: {output}")
+def _url_of(output_path: str) -> str:
+    """The address Pagefind gives a page, as its command derives it from the page's file."""
+    if output_path == "index.html" or output_path.endswith("/index.html"):
+        output_path = output_path.removesuffix("index.html")
+    return "/" + output_path
+
+
+class _Service:
+    """One `pagefind --service` process, speaking its protocol: each request and each answer is
+    base64-encoded JSON followed by a comma, and answers carry the request's `message_id`.
+
+    Pagefind's own Python service is not used: it reads answers through a 2 MiB buffer and waits
+    for ever once a bundle outgrows it (about 1,000 statements), and it brings asyncio.
+
+    Pagefind reads its input on a thread of its own, handles the requests one at a time in order,
+    and queues its answers; they are read here only when a shard's bundle is wanted, so neither
+    side ever waits for the other to empty a pipe. It numbers a new index by how many it has made
+    before (`_Shard.files` checks the number it answers), so a whole shard is sent at once.
+    """
+
+    def __init__(self, executable: Path) -> None:
+        # Pagefind's own settings are removed from the environment, so that no PAGEFIND_*
+        # variable on the machine changes the index (the service reads no pagefind.yml).
+        environment = {name: value for name, value in os.environ.items() if not name.startswith("PAGEFIND_")}
+        try:
+            self._process = subprocess.Popen(
+                [str(executable), "--service"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment
+            )
+        except OSError as error:
+            raise _indexing_problem(f"Pagefind failed: {error}") from None
+        self._input: IO[bytes] = self._process.stdin  # type: ignore[assignment]  # all three are pipes
+        self._output: IO[bytes] = self._process.stdout  # type: ignore[assignment]
+        self._error_output = bytearray()
+        # Drained as it comes, so that Pagefind never waits on a full pipe for its warnings.
+        self._drain = threading.Thread(target=self._keep_error_output, daemon=True)
+        self._drain.start()
+        self._sent = 0  # message ids used
+        self._indexes = 0  # indexes asked for
+        self.pages = 0  # pages handed over, to spread shards over processes
+        self._received = bytearray()
+        self._scanned = 0  # bytes of _received known to hold no separator
+        self._answers: dict[int, dict[str, Any]] = {}
+
+    def _keep_error_output(self) -> None:
+        error_output: IO[bytes] = self._process.stderr  # type: ignore[assignment]
+        for line in error_output:
+            if len(self._error_output) < _KEPT_ERROR_OUTPUT:
+                self._error_output += line
+
+    def index(self, language: str, pages: Mapping[str, bytes]) -> _Shard:
+        """Hand over a shard's pages (output path -> HTML), in the order of their paths."""
+        index_id, first = self._indexes, self._sent + 1
+        names = sorted(pages)
+        requests: list[dict[str, Any]] = [{"type": "NewIndex", "config": {"force_language": language}}]
+        requests += [
+            {"type": "AddFile", "index_id": index_id, "url": _url_of(name), "file_contents": pages[name].decode()} for name in names
+        ]
+        requests.append({"type": "GetFiles", "index_id": index_id})
+        encoded = b"".join(
+            base64.b64encode(json.dumps({"message_id": first + offset, "payload": request}).encode()) + b","
+            for offset, request in enumerate(requests)
+        )
+        self._indexes += 1
+        self._sent += len(requests)
+        self.pages += len(names)
+        try:
+            self._input.write(encoded)
+            self._input.flush()
+        except OSError:
+            raise self._failure() from None
+        return _Shard(self, index_id, first, names)
+
+    def answer(self, message_id: int) -> dict[str, Any]:
+        """The answer to a request, reading Pagefind's answers in order until it comes."""
+        while message_id not in self._answers:
+            end = self._received.find(b",", self._scanned)
+            if end < 0:
+                self._scanned = len(self._received)
+                chunk = self._output.read1(1 << 20)  # type: ignore[attr-defined]  # a BufferedReader
+                if not chunk:
+                    raise self._failure()
+                self._received += chunk
+                continue
+            answer = json.loads(base64.b64decode(self._received[:end]))
+            del self._received[: end + 1]
+            self._scanned = 0
+            if not isinstance(answer, dict) or not isinstance(answer.get("payload"), dict):
+                raise _indexing_problem(f"Pagefind failed: an answer of an unknown form: {str(answer)[:200]}")
+            if "message_id" not in answer:  # a request it could not read
+                raise _indexing_problem(f"Pagefind failed: {answer['payload'].get('message', answer['payload'])}")
+            self._answers[answer["message_id"]] = answer["payload"]
+        return self._answers.pop(message_id)
+
+    def _failure(self) -> ContentErrors:
+        try:
+            status = self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.close()
+            status = self._process.returncode
+        self._drain.join(timeout=5)
+        output = " ".join(self._error_output.decode(errors="replace").split())
+        return _indexing_problem(f"Pagefind failed: {output or f'it stopped (exit status {status})'}")
+
+    def close(self) -> None:
+        """End the process (at once if it is still working: its answers are not wanted)."""
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.wait()
+        for pipe in (self._input, self._output):
+            pipe.close()
+        self._drain.join(timeout=5)
+
+
+class _Shard:
+    """A shard handed to a Pagefind service; `files()` reads its bundle back."""
+
+    def __init__(self, service: _Service, index_id: int, first_message: int, names: list[str]) -> None:
+        self._service = service
+        self._index_id = index_id
+        self._first = first_message
+        self._names = names
+
+    def files(self) -> dict[str, bytes]:
+        """Pagefind's bundle for the shard, without the unused files."""
+        created = self._service.answer(self._first)
+        if created.get("type") != "NewIndex" or created.get("index_id") != self._index_id:
+            raise _indexing_problem(f"Pagefind failed: it answered {_shown(created)} when index {self._index_id} was made")
+        for offset, name in enumerate(self._names, start=1):
+            added = self._service.answer(self._first + offset)
+            if added.get("type") != "IndexedFile":
+                raise _indexing_problem(f"Pagefind failed on {name}: {_shown(added)}")
+        bundle = self._service.answer(self._first + len(self._names) + 1)
+        if bundle.get("type") != "GetFiles":
+            raise _indexing_problem(f"Pagefind failed: it answered {_shown(bundle)} when asked for the bundle")
+        found = {file["path"]: base64.b64decode(file["content"]) for file in bundle["files"]}
+        return {
+            path: content
+            for path, content in sorted(found.items())
+            if not path.startswith(_UNUSED_BUNDLE_FILES) and not path.startswith("playground/")
+        }
+
+
+def _shown(answer: dict[str, Any]) -> str:
+    """An answer of Pagefind's, briefly: its error message, else its beginning."""
+    return str(answer.get("message") or json.dumps(answer)[:200])
 
 
 def shard_of(output_path: str) -> str:
@@ -101,46 +233,6 @@ def shard_of(output_path: str) -> str:
     if year is not None:
         return f"{year.group(1)}0s"
     return "site"
-
-
-class _ShardRun:
-    """One shard's Pagefind run, in a temporary folder: its pages in `site/`, its bundle in `bundle/`.
-
-    The files are written and read back on the caller's thread; the worker thread only waits
-    for Pagefind. A worker thread doing that file work itself waited for Python's lock behind
-    the busy caller for longer than Pagefind took.
-    """
-
-    def __init__(self, pages: dict[str, bytes]) -> None:
-        self._folder = Path(tempfile.mkdtemp(prefix="search-index-"))
-        # Pagefind derives each result's URL from the page's place in this folder, so the
-        # URLs are root-relative ("/2024/statement-2024-06-25/"); the search page prefixes the
-        # site's base path when it shows them. Unmarked pages are left out: once any page is
-        # marked, Pagefind indexes marked pages only.
-        self.site, self.bundle = self._folder / "site", self._folder / "bundle"
-        try:
-            for name, content in pages.items():
-                target = self.site / name
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(_as_indexed(content))
-        except BaseException:
-            self.discard()
-            raise
-
-    def files(self) -> dict[str, bytes]:
-        """Pagefind's bundle, without the unused files; the folder is removed."""
-        try:
-            found = {path.relative_to(self.bundle).as_posix(): path.read_bytes() for path in self.bundle.rglob("*") if path.is_file()}
-        finally:
-            self.discard()
-        return {
-            path: content
-            for path, content in sorted(found.items())
-            if not path.startswith(_UNUSED_BUNDLE_FILES) and not path.startswith("playground/")
-        }
-
-    def discard(self) -> None:
-        shutil.rmtree(self._folder, ignore_errors=True)
 
 
 def _as_indexed(page: bytes) -> bytes:
@@ -171,30 +263,27 @@ def _page_key(content: Content) -> str:
 class SearchIndexer:
     """Indexes shards as their pages are handed over, while the caller goes on rendering.
 
-    Each shard's Pagefind run goes to a worker thread (Pagefind is a process of its own, so
-    runs overlap with the caller's work and with each other); remembered shards come from the
-    memo. The memo is used on the caller's thread only: it is not thread-safe. A caller that
-    renders faster than Pagefind indexes waits once one shard per core is running and another
-    is queued, so queued shards do not pile up (each holds a temporary copy of its pages).
+    Each shard goes to a Pagefind service (one per core, started when first needed, each given
+    the shard when it has the fewest pages), which indexes it while the caller renders the rest;
+    remembered shards come from the memo. The memo is used on the caller's thread only: it is
+    not thread-safe.
     """
 
     def __init__(self, language: str, memo: Memo) -> None:
         self._language = language
         self._memo = memo
-        cores = available_cores()
-        self._pool = ThreadPoolExecutor(max_workers=cores)
-        self._unfinished_at_most = cores + 1
+        self._cores = available_cores()
+        self._services: list[_Service] = []
         self._bundles: dict[str, dict[str, bytes]] = {}
-        self._running: dict[str, tuple[str | None, _ShardRun, Future[None]]] = {}
+        self._running: dict[str, tuple[str | None, _Shard]] = {}
 
     def __enter__(self) -> SearchIndexer:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        # On a failed build too: no Pagefind run outlives the build that asked for it.
-        self._pool.shutdown(cancel_futures=True)
-        for _, run, _ in self._running.values():
-            run.discard()
+        # On a failed build too: no Pagefind process outlives the build that asked for it.
+        for service in self._services:
+            service.close()
 
     def add(self, pages: Mapping[str, Content]) -> None:
         """Hand over pages (output path -> content); each of their shards must be complete.
@@ -219,22 +308,23 @@ class SearchIndexer:
                 self._bundles[shard] = {}
                 self._memo.keep("search index", key, self._bundles[shard], durable=True)
                 continue
-            _executable()  # found on this thread, not concurrently in the pool's
-            self._wait_for_room()
-            run = _ShardRun(marked)
-            self._running[shard] = (key, run, self._pool.submit(_run_pagefind, run.site, run.bundle, self._language))
+            pages_indexed = {name: _as_indexed(content) for name, content in marked.items()}
+            self._running[shard] = (key, self._service().index(self._language, pages_indexed))
 
-    def _wait_for_room(self) -> None:
-        unfinished = [running for _, _, running in self._running.values() if not running.done()]
-        while len(unfinished) >= self._unfinished_at_most:
-            unfinished = list(wait(unfinished, return_when=FIRST_COMPLETED).not_done)
+    def _service(self) -> _Service:
+        """The service with the fewest pages to index, or a new one while there are fewer than cores."""
+        if len(self._services) < self._cores and all(service.pages for service in self._services):
+            executable = _executable()
+            if executable is None:
+                raise _indexing_problem("Pagefind failed: the pagefind executable is not installed")
+            self._services.append(_Service(executable))
+        return min(self._services, key=lambda service: service.pages)
 
     def bundle(self) -> dict[str, bytes]:
         """The search bundle's files (output path -> bytes), once every shard is indexed."""
         for shard in sorted(self._running):  # the first failing shard's problem is raised
-            key, run, running = self._running[shard]
-            running.result()
-            self._bundles[shard] = run.files()
+            key, running = self._running[shard]
+            self._bundles[shard] = running.files()
             self._memo.keep("search index", key, self._bundles[shard], durable=True)
         self._running = {}
         indexed = sorted(shard for shard, bundle in self._bundles.items() if bundle)

@@ -8,7 +8,8 @@ import html
 import json
 import re
 import socket
-import threading
+import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from playwright.sync_api import Page
 from site_builder import search as search_module
 from site_builder import urls
 from site_builder.cli import main
+from site_builder.errors import ContentErrors
 from site_builder.memo import Memo
 from site_builder.model import Archive, Statement
 from site_builder.search import SHARDS_FILE, search_files, shard_of
@@ -169,37 +171,128 @@ def test_the_header_links_the_search_page(site: Path) -> None:
         assert '<a href="/search/">Search</a>' in page.read_text(encoding="utf-8"), page
 
 
-def test_a_caller_faster_than_pagefind_waits_instead_of_queueing_every_shard(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Queued shards do not pile up: at most one per core runs and one waits."""
-    finished: list[str] = []
-    release = threading.Semaphore(0)
+def test_pages_are_indexed_in_memory_without_a_temporary_copy(site_files: dict[str, bytes], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pagefind's command indexed a copy of the pages in a temporary folder, in the order the file
+    system listed them, so the bundle differed between file systems; the service is handed the
+    pages themselves, in the order of their paths."""
 
-    def slow_pagefind(site: Path, bundle: Path, language: str) -> None:
-        release.acquire()
-        finished.append(next(site.rglob("*.html")).as_posix())
-        (bundle / "fragment").mkdir(parents=True)
-        (bundle / "pagefind-entry.json").write_bytes(b"{}")
-        (bundle / "fragment" / str(len(finished))).write_bytes(b"")
+    def refused(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a temporary file or folder was made")
 
-    monkeypatch.setattr(search_module, "_run_pagefind", slow_pagefind)
+    for maker in ("mkdtemp", "mkstemp", "TemporaryDirectory", "NamedTemporaryFile", "TemporaryFile"):
+        monkeypatch.setattr(tempfile, maker, refused)
+    bundle = search_files(html_pages(site_files), "en")
+    assert bundle == {name: content for name, content in site_files.items() if name.startswith(urls.SEARCH_BUNDLE)}
+
+
+def test_shards_are_spread_over_one_pagefind_process_per_core(site_files: dict[str, bytes], monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[search_module._Service] = []
+    original = search_module._Service.__init__
+
+    def counted(service: search_module._Service, executable: Path) -> None:
+        original(service, executable)
+        started.append(service)
+
+    monkeypatch.setattr(search_module._Service, "__init__", counted)
     monkeypatch.setattr(search_module, "available_cores", lambda: 2)
-    stop = threading.Event()
+    pages = html_pages(site_files)
+    marked = [
+        sum(1 for name, content in pages.items() if shard_of(name) == shard and b" data-pagefind-body" in content)
+        for shard in ("2010s", "2020s", "claims")
+    ]
+    with search_module.SearchIndexer("en", Memo()) as indexer:
+        for shard in ("2010s", "2020s", "claims"):  # three shards with marked pages, in turn
+            indexer.add({name: content for name, content in pages.items() if shard_of(name) == shard})
+        indexer.add({name: content for name, content in pages.items() if shard_of(name) == "site"})
+        bundle = indexer.bundle()
+    # The first two shards start a process each; the third goes to the one given fewer pages.
+    first, second, third = marked
+    expected = [first + third, second] if first <= second else [first, second + third]
+    assert [service.pages for service in started] == expected
+    assert bundle == search_files(pages, "en")
+    assert all(service._process.poll() is not None for service in started), "a Pagefind process outlived its build"
 
-    def pagefind_pace() -> None:  # Pagefind finishes a shard every 20 ms; the caller hands over at once
-        while not stop.wait(0.02):
-            release.release()
 
-    pacer = threading.Thread(target=pagefind_pace)
-    pacer.start()
-    try:
-        with search_module.SearchIndexer("en", Memo()) as indexer:
-            for handed, decade in enumerate(range(190, 198), start=1):  # eight shards
-                indexer.add({f"{decade}1/index.html": b"<main data-pagefind-body>text</main>"})
-                assert handed - len(finished) <= 3, f"{handed - len(finished)} shards waiting or running"
-            assert len(indexer.bundle()) > 1 and len(finished) == 8
-    finally:
-        stop.set()
-        pacer.join()
+def _fake_pagefind(folder: Path, body: str) -> Path:
+    """An executable standing in for Pagefind's service: `body` is Python, given `requests()`
+    (the decoded requests, as they come) and `answer(message_id, payload)`."""
+    script = folder / "fake-pagefind"
+    script.write_text(
+        f"#!{sys.executable}\n"
+        "import base64, json, sys\n"
+        "def requests():\n"
+        "    pending = b''\n"
+        "    while chunk := sys.stdin.buffer.read1(65536):\n"
+        "        pending += chunk\n"
+        "        *done, pending = pending.split(b',')\n"
+        "        yield from (json.loads(base64.b64decode(item)) for item in done)\n"
+        "def answer(message_id, payload):\n"
+        "    sys.stdout.buffer.write(base64.b64encode(json.dumps({'message_id': message_id, 'payload': payload}).encode()) + b',')\n"
+        "    sys.stdout.flush()\n" + body,
+        encoding="utf-8",
+    )
+    script.chmod(0o755)
+    return script
+
+
+PAGE = {"2024/statement/index.html": b'<html lang="en"><body><main data-pagefind-body>text</main></body></html>'}
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "message"),
+    [
+        ("sys.stderr.write('cannot start: no memory\\n')\nsys.exit(3)\n", "Pagefind failed: cannot start: no memory"),
+        ("sys.exit(3)\n", "Pagefind failed: it stopped (exit status 3)"),
+        (
+            "for request in requests():\n"
+            "    kind = request['payload']['type']\n"
+            "    if kind == 'NewIndex': answer(request['message_id'], {'type': 'NewIndex', 'index_id': 7})\n",
+            'Pagefind failed: it answered {"type": "NewIndex", "index_id": 7} when index 0 was made',
+        ),
+        (
+            "for request in requests():\n"
+            "    kind = request['payload']['type']\n"
+            "    if kind == 'NewIndex': answer(request['message_id'], {'type': 'NewIndex', 'index_id': 0})\n"
+            "    if kind == 'AddFile': answer(request['message_id'], {'type': 'Error', 'message': 'Failed to add file'})\n",
+            "Pagefind failed on 2024/statement/index.html: Failed to add file",
+        ),
+    ],
+    ids=["stops at once", "stops silently", "numbers the index otherwise", "refuses a page"],
+)
+def test_a_failing_pagefind_is_reported_as_a_located_problem(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, behaviour: str, message: str
+) -> None:
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(_fake_pagefind(tmp_path, behaviour)))
+    with pytest.raises(ContentErrors) as raised:
+        search_files(PAGE, "en")
+    assert [str(error) for error in raised.value.errors] == [f"templates:1: search index: {message}"]
+
+
+def test_the_pagefind_service_is_given_each_page_at_its_address(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = tmp_path / "seen.json"
+    script = _fake_pagefind(
+        tmp_path,
+        "seen = []\n"
+        "for request in requests():\n"
+        "    payload = request['payload']\n"
+        "    seen.append({key: value for key, value in payload.items() if key != 'file_contents'})\n"
+        f"    open({str(seen)!r}, 'w').write(json.dumps(seen))\n"
+        "    if payload['type'] == 'NewIndex': answer(request['message_id'], {'type': 'NewIndex', 'index_id': 0})\n"
+        "    if payload['type'] == 'AddFile': answer(request['message_id'], {'type': 'IndexedFile'})\n"
+        "    if payload['type'] == 'GetFiles':\n"
+        "        answer(request['message_id'], {'type': 'GetFiles', 'files': [{'path': 'pagefind-entry.json', 'content': base64.b64encode(b'{}').decode()}]})\n",
+    )
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(script))
+    marked = PAGE["2024/statement/index.html"]
+    bundle = search_files({"2024/index.html": marked, "2024/statement/index.html": marked, "2024/cite.html": marked}, "en")
+    assert bundle == {urls.SEARCH_BUNDLE + "pagefind-entry.json": b"{}", urls.SEARCH_BUNDLE + SHARDS_FILE: b"[]\n"}
+    assert json.loads(seen.read_text(encoding="utf-8")) == [
+        {"type": "NewIndex", "config": {"force_language": "en"}},
+        {"type": "AddFile", "index_id": 0, "url": "/2024/cite.html"},  # in the order of the pages' paths
+        {"type": "AddFile", "index_id": 0, "url": "/2024/"},
+        {"type": "AddFile", "index_id": 0, "url": "/2024/statement/"},
+        {"type": "GetFiles", "index_id": 0},
+    ]
 
 
 def _never_read() -> bytes:
