@@ -77,7 +77,8 @@ def _executable() -> Path | None:
 
 
 def _url_of(output_path: str) -> str:
-    """The address Pagefind gives a page, as its command derives it from the page's file."""
+    """The address Pagefind gives a page, as its command derives it from the page's file: root-relative
+    ("/2024/statement-2024-06-25/"); the search page prefixes the site's base path when it shows it."""
     if output_path == "index.html" or output_path.endswith("/index.html"):
         output_path = output_path.removesuffix("index.html")
     return "/" + output_path
@@ -184,9 +185,10 @@ class _Service:
         if self._process.poll() is None:
             self._process.kill()
         self._process.wait()
-        for pipe in (self._input, self._output):
-            pipe.close()
         self._drain.join(timeout=5)
+        for pipe in (self._input, self._output, self._process.stderr):
+            if pipe is not None:
+                pipe.close()
 
 
 class _Shard:
