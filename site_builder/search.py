@@ -303,15 +303,17 @@ class SearchIndexer:
             if remembered is not None:
                 self._bundles[shard] = remembered
                 continue
+            # The mark is in the body, which `_as_indexed` leaves whole.
             marked = {
-                name: content for name, content in ((name, content_of(page)) for name, page in shard_pages.items()) if _MARK in content
+                name: _as_indexed(content)
+                for name, content in ((name, content_of(page)) for name, page in shard_pages.items())
+                if _MARK in content
             }
             if not marked:
                 self._bundles[shard] = {}
                 self._memo.keep("search index", key, self._bundles[shard], durable=True)
                 continue
-            pages_indexed = {name: _as_indexed(content) for name, content in marked.items()}
-            self._running[shard] = (key, self._service().index(self._language, pages_indexed))
+            self._running[shard] = (key, self._service().index(self._language, marked))
 
     def _service(self) -> _Service:
         """The service with the fewest pages to index, or a new one while there are fewer than cores."""
