@@ -22,14 +22,12 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
-from .csl import CslFormatter, CslItem
+from .csl import STYLES, CslFormatter, CslItem
 from .exports import json_text
 from .model import ReportYear, SiteConfig, Statement
 
 GOVERNMENT = "Macao SAR Government"
-_CHICAGO = "chicago-author-date"
-_APA = "apa"
-STYLES = (_CHICAGO, _APA)  # each page's entries, in the order the page shows them
+_CHICAGO, _APA = STYLES
 # CSL keys citeproc reads as codes, not text: escaping them would change their meaning.
 _CODE_KEYS = frozenset({"id", "type", "language"})
 # A source we hold as a journalist's report is not the government's text: no government author.

@@ -17,6 +17,8 @@ from typing import Any
 from .background import Standby
 from .citation_cache import LOCALE, CitationCache, entry_key, style_path
 
+# The standard styles a page's citation shows, in the order it shows them.
+STYLES = ("chicago-author-date", "apa")
 CslItem = dict[str, Any]
 Job = tuple[list[CslItem], str]
 # Below this many missing entries, starting worker processes costs more than it saves

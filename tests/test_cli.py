@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from site_builder.cli import main
+from tests.conftest import ROOT
 
 
 def test_check_passes_on_the_real_archive(capsys: pytest.CaptureFixture[str]) -> None:
@@ -82,3 +85,36 @@ def test_a_base_url_below_a_path_builds_links_below_it(project: Path) -> None:
     assert 'href="/2024/"' not in home
     robots = (out / "robots.txt").read_text(encoding="utf-8")
     assert robots == "User-agent: *\nAllow: /archive/\nSitemap: https://archive.test/archive/sitemap.xml\n"
+
+
+def test_the_citation_workers_start_before_the_pipeline_is_imported(project: Path, tmp_path: Path) -> None:
+    """A cold build forks its citation workers first, so they import citeproc-py while the
+    build imports the rest (most of a small archive's start-up); `check` imports no renderer."""
+    script = (
+        "import sys\n"
+        "from site_builder import csl\n"
+        "from site_builder.cli import main\n"
+        "PIPELINE = ('site_builder.loader', 'site_builder.render', 'jinja2')\n"
+        "loaded = [sorted(m for m in PIPELINE if m in sys.modules)]\n"
+        "start_workers = csl.CslFormatter.start_workers\n"
+        "def recording(self, styles):\n"
+        "    loaded.append(sorted(m for m in PIPELINE if m in sys.modules))\n"
+        "    start_workers(self, styles)\n"
+        "csl.CslFormatter.start_workers = recording\n"
+        "code = main(sys.argv[1:])\n"
+        "print(code, loaded, 'site_builder.render' in sys.modules)\n"
+    )
+
+    def run(*arguments: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", script, "--root", str(project), *arguments],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+            cwd=ROOT,
+        )
+        return done.stdout.strip().splitlines()[-1]
+
+    assert run("--out", str(tmp_path / "out"), "--cache", str(tmp_path / "cache")) == "0 [[], []] True"
+    assert run("check") == "0 [[]] False"

@@ -17,8 +17,9 @@ import pytest
 
 from site_builder import cli, csl, render
 from site_builder.citation_cache import CitationCache
-from site_builder.citations import STYLES, cite_statement, prepare_citations
-from site_builder.csl import CslFormatter
+from site_builder.citations import cite_statement, prepare_citations
+from site_builder.commands import build as build_command
+from site_builder.csl import STYLES, CslFormatter
 from site_builder.entry_store import FILE_NAME, EntryStore
 from site_builder.model import Archive
 from site_builder.render import render_site
@@ -143,7 +144,7 @@ def test_a_build_starts_citation_workers_ahead_only_while_its_cache_is_empty(tmp
         start_workers(self, styles)
 
     monkeypatch.setattr(CslFormatter, "start_workers", spy)
-    monkeypatch.setattr(cli, "available_cores", lambda: 2)
+    monkeypatch.setattr(build_command, "available_cores", lambda: 2)
     build = ["--root", str(project), "build", "--out", str(tmp_path / "site"), "--cache", str(tmp_path / "cache")]
     assert cli.main(build) == 0
     cold = file_digests(tmp_path / "site")

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from jinja2 import Environment
 
-from site_builder import cli, csl, render, templates
+from site_builder import csl, render, templates
 from site_builder.background import BackgroundError, Forked
 from site_builder.cli import main
+from site_builder.commands import build as build_command
 from site_builder.model import Archive
 from tests.conftest import ROOT, file_digests
 
@@ -71,7 +72,7 @@ def test_a_failure_in_the_forked_process_leaves_the_previous_site(project: Path,
     def broken(*_: object) -> dict[str, bytes]:
         raise ValueError("feed failed")
 
-    monkeypatch.setattr(cli, "available_cores", lambda: 2)
+    monkeypatch.setattr(build_command, "available_cores", lambda: 2)
     monkeypatch.setattr(render, "BACKGROUND_FROM", 0)
     monkeypatch.setattr(render, "feed_files", broken)
     with pytest.raises(BackgroundError, match="ValueError: feed failed"):
@@ -91,7 +92,7 @@ def test_compiling_templates_ahead_reports_only_what_a_page_uses(project: Path, 
         compile_ahead(env)
 
     monkeypatch.setattr(render, "compile_all", spy)
-    monkeypatch.setattr(cli, "available_cores", lambda: 2)
+    monkeypatch.setattr(build_command, "available_cores", lambda: 2)
     monkeypatch.setattr(csl, "PARALLEL_FROM", 2)
     assert main(["--root", str(project), "build", "--out", str(project / "_site"), "--no-cache"]) == 0
     assert compiled == ["yes"]

@@ -13,9 +13,10 @@ import pytest
 from jinja2 import DictLoader, Environment
 from jinja2.lexer import Lexer
 
-from site_builder import cli, templates, urls
+from site_builder import templates, urls
 from site_builder.build_cache import BuildCache
 from site_builder.cli import main
+from site_builder.commands import build as build_command
 from site_builder.templates import CompiledAhead, CompiledTemplates, TemplateNames, compile_ahead, create_environment, template_names
 
 from .conftest import ROOT, file_digests
@@ -106,9 +107,9 @@ def test_templates_compiled_ahead_build_the_same_site(
 ) -> None:
     # Compiled before the base URL is known, with another one: links must not be folded into the code.
     option = ["--base-url", base_url] if base_url else []
-    monkeypatch.setattr(cli, "available_cores", lambda: 1)
+    monkeypatch.setattr(build_command, "available_cores", lambda: 1)
     assert main(["--root", str(project), "build", "--out", str(tmp_path / "here"), "--no-cache", *option]) == 0
-    monkeypatch.setattr(cli, "available_cores", lambda: 2)
+    monkeypatch.setattr(build_command, "available_cores", lambda: 2)
     compiled = _compiled_here(monkeypatch)
     assert main(["--root", str(project), "build", "--out", str(tmp_path / "ahead"), "--cache", str(tmp_path / "cache"), *option]) == 0
     assert compiled == [], "the build's own process compiled templates"
@@ -117,7 +118,7 @@ def test_templates_compiled_ahead_build_the_same_site(
 
 
 def test_the_cache_keeps_templates_compiled_ahead(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "available_cores", lambda: 2)
+    monkeypatch.setattr(build_command, "available_cores", lambda: 2)
     cache = tmp_path / "cache"
     assert compile_ahead(project / "templates", BuildCache(cache / "results")) is not None
     assert main(["--root", str(project), "build", "--out", str(tmp_path / "site"), "--cache", str(cache)]) == 0
@@ -135,7 +136,7 @@ def test_when_compiling_ahead_fails_templates_are_compiled_where_needed(
         raise RuntimeError("out of memory")
 
     monkeypatch.setattr(templates, "_compile_every_template", fails)
-    monkeypatch.setattr(cli, "available_cores", lambda: 2)
+    monkeypatch.setattr(build_command, "available_cores", lambda: 2)
     compiled = _compiled_here(monkeypatch)
     assert main(["--root", str(project), "build", "--out", str(tmp_path / "site"), "--no-cache"]) == 0
     assert "base.html" in compiled
@@ -143,7 +144,7 @@ def test_when_compiling_ahead_fails_templates_are_compiled_where_needed(
 
 def test_a_build_refused_for_its_content_stops_compiling_ahead(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (project / "statements" / "2099-broken.md").write_text("---\nyear: [\n---\n", encoding="utf-8")
-    monkeypatch.setattr(cli, "available_cores", lambda: 2)
+    monkeypatch.setattr(build_command, "available_cores", lambda: 2)
     stopped: list[bool] = []
     stop = CompiledAhead.close
 

@@ -1,0 +1,59 @@
+"""`build`: the site into its output folder, keeping what later builds can reuse in the cache."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from ..citation_cache import CitationCache
+from ..csl import STYLES, CslFormatter, available_cores
+from ..errors import ContentErrors
+from . import report
+
+
+def build(root: Path, out: Path, base_url: str | None, cache: Path | None = None) -> int:
+    """Build into `out`. Formatted citations and the results of every other pure step are kept
+    in `cache` between builds (None: nothing is kept), so a rebuild only does what changed."""
+    started = time.perf_counter()
+    workers = available_cores()
+    citations = CitationCache(cache / "citations") if cache is not None else None
+    csl = CslFormatter(citations, workers=workers)
+    try:
+        # A cache holding no citation means formatting every one: the citation workers start
+        # first, so that they import citeproc-py and parse the styles on the other cores while
+        # this process imports the rest of the pipeline (most of a small archive's start-up).
+        if citations is None or citations.is_empty():
+            csl.start_workers(STYLES)
+        return _build(root, out, base_url, cache, csl, workers, started)
+    finally:
+        csl.close()
+
+
+def _build(root: Path, out: Path, base_url: str | None, cache: Path | None, csl: CslFormatter, workers: int, started: float) -> int:
+    from ..build_cache import BuildCache, code_digest
+    from ..loader import load_archive
+    from ..manifest import Manifest
+    from ..memo import Memo
+    from ..render import site_files
+    from ..templates import compile_ahead
+    from ..writer import write_site
+
+    results = BuildCache(cache / "results") if cache is not None else None
+    memo = Memo(remember=False, store=results)
+    # Compiling the templates the cache lacks is begun on another core while this one reads the archive.
+    compiled_ahead = compile_ahead(root / "templates", results) if workers > 1 else None
+    try:
+        archive = load_archive(root, base_url=base_url, memo=memo, workers=workers)
+        # Each file is written as it is rendered; the site is changed only once all are.
+        manifest = Manifest(cache / "written", out, code_digest()) if cache is not None else None
+        written = write_site(site_files(archive, root, csl, memo, workers, compiled_ahead), out, manifest)
+    except ContentErrors as errors:
+        return report(errors)
+    finally:
+        if compiled_ahead is not None:
+            compiled_ahead.close()
+    if results is not None:
+        results.sweep()
+    pages = sum(1 for name in written if name.endswith(".html"))
+    print(f"Built {pages} pages ({len(written)} files) into {out} in {time.perf_counter() - started:.2f} s")
+    return 0
