@@ -31,7 +31,7 @@ def _day(date: str) -> datetime:
     return datetime.fromisoformat(date).replace(tzinfo=UTC)
 
 
-def _generator(archive: Archive, absolute_url: Callable[[str], str], self_path: str, *, rss: bool) -> FeedGenerator:
+def _generator(archive: Archive, absolute_url: Callable[[str], str], self_path: str, contents: list[str], *, rss: bool) -> FeedGenerator:
     # Imported on first need (with lxml and dateutil): `check` and `new` make no feeds.
     from feedgen.feed import FeedGenerator
 
@@ -52,8 +52,8 @@ def _generator(archive: Archive, absolute_url: Callable[[str], str], self_path: 
     feed.updated(_day(last))
     feed.lastBuildDate(_day(last))
     # add_entry prepends by default: adding oldest first leaves the newest on top.
-    for statement in statements:
-        _add_entry(feed, statement, absolute_url, content_html(statement), rss=rss)
+    for statement, content in zip(statements, contents, strict=True):
+        _add_entry(feed, statement, absolute_url, content, rss=rss)
     return feed
 
 
@@ -90,6 +90,7 @@ def _add_entry(feed: FeedGenerator, statement: Statement, absolute_url: Callable
 
 def feed_files(archive: Archive, absolute_url: Callable[[str], str]) -> dict[str, bytes]:
     """`feed.xml` (RSS 2.0) and `atom.xml` (Atom 1.0)."""
-    rss = _generator(archive, absolute_url, "feed.xml", rss=True).rss_str(pretty=True)
-    atom = _generator(archive, absolute_url, "atom.xml", rss=False).atom_str(pretty=True)
+    contents = [content_html(statement) for statement in archive.archived]  # the same in both feeds
+    rss = _generator(archive, absolute_url, "feed.xml", contents, rss=True).rss_str(pretty=True)
+    atom = _generator(archive, absolute_url, "atom.xml", contents, rss=False).atom_str(pretty=True)
     return {"feed.xml": rss, "atom.xml": atom}
