@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from jinja2 import Environment
 
-from site_builder import build_cache, cli, loader, views
+from site_builder import build_cache, loader, views
 from site_builder.background import Standby
 from site_builder.build_cache import BuildCache
 from site_builder.citation_cache import CitationCache
@@ -226,7 +226,6 @@ def test_new_code_rendering_a_page_differently_is_not_hidden_by_the_last_builds_
 
     monkeypatch.setattr(PageRenderer, "render", new_code)
     monkeypatch.setattr(build_cache, "code_digest", lambda: "new code")
-    monkeypatch.setattr(cli, "code_digest", lambda: "new code")
     assert main(arguments) == 0
     assert (out / "2024/statement-2024-06-25/index.html").read_bytes().endswith(b"<!-- rendered by new code -->\n")
 
