@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import re
+import select
 import shutil
 import subprocess
 import threading
@@ -114,8 +115,8 @@ class _Service:
         self._drain = threading.Thread(target=self._keep_error_output, daemon=True)
         self._drain.start()
         self._sent = 0  # message ids used
+        self._answered = 0  # answers received (each ends with the one comma base64 never holds)
         self._indexes = 0  # indexes asked for
-        self.pages = 0  # pages handed over, to spread shards over processes
         self._received = bytearray()
         self._scanned = 0  # bytes of _received known to hold no separator
         self._answers: dict[int, dict[str, Any]] = {}
@@ -141,7 +142,6 @@ class _Service:
         )
         self._indexes += 1
         self._sent += len(requests)
-        self.pages += len(names)
         try:
             self._input.write(encoded)
             self._input.flush()
@@ -149,16 +149,29 @@ class _Service:
             raise self._failure() from None
         return _Shard(self, index_id, first, names)
 
+    def backlog(self) -> int:
+        """How many requests are still unanswered, after taking in the answers already sent
+        (without waiting for more): 0 when the process is idle."""
+        while self._answered < self._sent and select.select([self._output], [], [], 0)[0]:
+            if not self._take_in():
+                break  # it stopped: `answer` reports why
+        return self._sent - self._answered
+
+    def _take_in(self) -> bool:
+        """Read what Pagefind has sent (waiting for something if nothing is there); False at its end."""
+        chunk = self._output.read1(1 << 20)  # type: ignore[attr-defined]  # a BufferedReader
+        self._received += chunk
+        self._answered += chunk.count(b",")
+        return bool(chunk)
+
     def answer(self, message_id: int) -> dict[str, Any]:
         """The answer to a request, reading Pagefind's answers in order until it comes."""
         while message_id not in self._answers:
             end = self._received.find(b",", self._scanned)
             if end < 0:
                 self._scanned = len(self._received)
-                chunk = self._output.read1(1 << 20)  # type: ignore[attr-defined]  # a BufferedReader
-                if not chunk:
+                if not self._take_in():
                     raise self._failure()
-                self._received += chunk
                 continue
             answer = json.loads(base64.b64decode(self._received[:end]))
             del self._received[: end + 1]
@@ -265,10 +278,9 @@ def _page_key(content: Content) -> str:
 class SearchIndexer:
     """Indexes shards as their pages are handed over, while the caller goes on rendering.
 
-    Each shard goes to a Pagefind service (one per core, started when first needed, each given
-    the shard when it has the fewest pages), which indexes it while the caller renders the rest;
-    remembered shards come from the memo. The memo is used on the caller's thread only: it is
-    not thread-safe.
+    Each shard goes to a Pagefind service (an idle one, else a new one, up to one per core), which
+    indexes it while the caller renders the rest; remembered shards come from the memo. The memo
+    is used on the caller's thread only: it is not thread-safe.
     """
 
     def __init__(self, language: str, memo: Memo) -> None:
@@ -316,13 +328,17 @@ class SearchIndexer:
             self._running[shard] = (key, self._service().index(self._language, marked))
 
     def _service(self) -> _Service:
-        """The service with the fewest pages to index, or a new one while there are fewer than cores."""
-        if len(self._services) < self._cores and all(service.pages for service in self._services):
+        """An idle service, else a new one while there are fewer than cores, else the one with the
+        fewest requests still unanswered. Each shard's index depends only on its pages, never on
+        the process that made it, so the choice, which depends on timing, changes no byte."""
+        backlogs = [service.backlog() for service in self._services]
+        if len(self._services) < self._cores and all(backlogs):
             executable = _executable()
             if executable is None:
                 raise _indexing_problem("Pagefind failed: the pagefind executable is not installed")
             self._services.append(_Service(executable))
-        return min(self._services, key=lambda service: service.pages)
+            return self._services[-1]
+        return self._services[backlogs.index(min(backlogs))]
 
     def bundle(self) -> dict[str, bytes]:
         """The search bundle's files (output path -> bytes), once every shard is indexed."""

@@ -10,6 +10,7 @@ import re
 import socket
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -185,7 +186,8 @@ def test_pages_are_indexed_in_memory_without_a_temporary_copy(site_files: dict[s
     assert bundle == {name: content for name, content in site_files.items() if name.startswith(urls.SEARCH_BUNDLE)}
 
 
-def test_shards_are_spread_over_one_pagefind_process_per_core(site_files: dict[str, bytes], monkeypatch: pytest.MonkeyPatch) -> None:
+def _started_services(monkeypatch: pytest.MonkeyPatch) -> list[search_module._Service]:
+    """The Pagefind services the indexer starts, in order, on a machine of two cores."""
     started: list[search_module._Service] = []
     original = search_module._Service.__init__
 
@@ -195,21 +197,41 @@ def test_shards_are_spread_over_one_pagefind_process_per_core(site_files: dict[s
 
     monkeypatch.setattr(search_module._Service, "__init__", counted)
     monkeypatch.setattr(search_module, "available_cores", lambda: 2)
+    return started
+
+
+def _wait_until_idle(service: search_module._Service) -> None:
+    deadline = time.monotonic() + 60
+    while service.backlog():
+        assert time.monotonic() < deadline, "Pagefind never answered"
+        time.sleep(0.01)
+
+
+def test_a_shard_goes_to_an_idle_pagefind_process(site_files: dict[str, bytes], monkeypatch: pytest.MonkeyPatch) -> None:
+    started = _started_services(monkeypatch)
     pages = html_pages(site_files)
-    marked = [
-        sum(1 for name, content in pages.items() if shard_of(name) == shard and b" data-pagefind-body" in content)
-        for shard in ("2010s", "2020s", "claims")
-    ]
     with search_module.SearchIndexer("en", Memo()) as indexer:
         for shard in ("2010s", "2020s", "claims"):  # three shards with marked pages, in turn
             indexer.add({name: content for name, content in pages.items() if shard_of(name) == shard})
+            _wait_until_idle(started[0])
         indexer.add({name: content for name, content in pages.items() if shard_of(name) == "site"})
         bundle = indexer.bundle()
-    # The first two shards start a process each; the third goes to the one given fewer pages.
-    first, second, third = marked
-    expected = [first + third, second] if first <= second else [first, second + third]
-    assert [service.pages for service in started] == expected
+    assert len(started) == 1, "a second process was started while the first was idle"
     assert bundle == search_files(pages, "en")
+    assert all(service._process.poll() is not None for service in started), "a Pagefind process outlived its build"
+
+
+def test_shards_handed_over_while_pagefind_is_busy_use_one_process_per_core(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A Pagefind that answers nothing is busy for ever: each shard goes where fewest requests wait.
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(_fake_pagefind(tmp_path, "for request in requests():\n    pass\n")))
+    started = _started_services(monkeypatch)
+    page = next(iter(PAGE.values()))
+    shards = [{"2024/one/index.html": page}, {"claims/one/index.html": page, "claims/two/index.html": page}, {"2013/one/index.html": page}]
+    with search_module.SearchIndexer("en", Memo()) as indexer:
+        for shard in shards:
+            indexer.add(shard)
+        # NewIndex, AddFile per page, GetFiles: 3 and 4 requests, then the third shard's 3 join the first's.
+        assert [service.backlog() for service in started] == [6, 4]
     assert all(service._process.poll() is not None for service in started), "a Pagefind process outlived its build"
 
 
