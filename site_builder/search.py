@@ -117,6 +117,7 @@ class _Service:
         self._sent = 0  # message ids used
         self._answered = 0  # answers received (each ends with the one comma base64 never holds)
         self._indexes = 0  # indexes asked for
+        self.pages = 0  # pages handed over: the process holds their index in memory until it ends
         self._received = bytearray()
         self._scanned = 0  # bytes of _received known to hold no separator
         self._answers: dict[int, dict[str, Any]] = {}
@@ -142,6 +143,7 @@ class _Service:
         )
         self._indexes += 1
         self._sent += len(requests)
+        self.pages += len(names)
         try:
             self._input.write(encoded)
             self._input.flush()
@@ -155,6 +157,7 @@ class _Service:
         while self._answered < self._sent and select.select([self._output], [], [], 0)[0]:
             if not self._take_in():
                 break  # it stopped: `answer` reports why
+        self._decode_received()
         return self._sent - self._answered
 
     def _take_in(self) -> bool:
@@ -164,15 +167,10 @@ class _Service:
         self._answered += chunk.count(b",")
         return bool(chunk)
 
-    def answer(self, message_id: int) -> dict[str, Any]:
-        """The answer to a request, reading Pagefind's answers in order until it comes."""
-        while message_id not in self._answers:
-            end = self._received.find(b",", self._scanned)
-            if end < 0:
-                self._scanned = len(self._received)
-                if not self._take_in():
-                    raise self._failure()
-                continue
+    def _decode_received(self) -> None:
+        """Decode every complete answer taken in. A bundle's files the site does not use (most of
+        its size) are dropped at once, so that answers taken in early hold little memory."""
+        while (end := self._received.find(b",", self._scanned)) >= 0:
             answer = json.loads(base64.b64decode(self._received[:end]))
             del self._received[: end + 1]
             self._scanned = 0
@@ -180,7 +178,19 @@ class _Service:
                 raise _indexing_problem(f"Pagefind failed: an answer of an unknown form: {str(answer)[:200]}")
             if "message_id" not in answer:  # a request it could not read
                 raise _indexing_problem(f"Pagefind failed: {answer['payload'].get('message', answer['payload'])}")
-            self._answers[answer["message_id"]] = answer["payload"]
+            payload = answer["payload"]
+            if payload.get("type") == "GetFiles" and isinstance(payload.get("files"), list):
+                payload["files"] = [file for file in payload["files"] if _used(file["path"])]
+            self._answers[answer["message_id"]] = payload
+        self._scanned = len(self._received)
+
+    def answer(self, message_id: int) -> dict[str, Any]:
+        """The answer to a request, reading Pagefind's answers in order until it comes."""
+        self._decode_received()
+        while message_id not in self._answers:
+            if not self._take_in():
+                raise self._failure()
+            self._decode_received()
         return self._answers.pop(message_id)
 
     def _failure(self) -> ContentErrors:
@@ -225,12 +235,12 @@ class _Shard:
         bundle = self._service.answer(self._first + len(self._names) + 1)
         if bundle.get("type") != "GetFiles":
             raise _indexing_problem(f"Pagefind failed: it answered {_shown(bundle)} when asked for the bundle")
-        found = {file["path"]: base64.b64decode(file["content"]) for file in bundle["files"]}
-        return {
-            path: content
-            for path, content in sorted(found.items())
-            if not path.startswith(_UNUSED_BUNDLE_FILES) and not path.startswith("playground/")
-        }
+        return {file["path"]: base64.b64decode(file["content"]) for file in sorted(bundle["files"], key=lambda file: file["path"])}
+
+
+def _used(bundle_path: str) -> bool:
+    """Whether the site uses a file of Pagefind's bundle."""
+    return not bundle_path.startswith(_UNUSED_BUNDLE_FILES) and not bundle_path.startswith("playground/")
 
 
 def _shown(answer: dict[str, Any]) -> str:
@@ -278,9 +288,9 @@ def _page_key(content: Content) -> str:
 class SearchIndexer:
     """Indexes shards as their pages are handed over, while the caller goes on rendering.
 
-    Each shard goes to a Pagefind service (an idle one, else a new one, up to one per core), which
-    indexes it while the caller renders the rest; remembered shards come from the memo. The memo
-    is used on the caller's thread only: it is not thread-safe.
+    Each shard goes to a Pagefind service (one per core, started when first needed; then an idle
+    one, or the least busy), which indexes it while the caller renders the rest; remembered
+    shards come from the memo. The memo is used on the caller's thread only: it is not thread-safe.
     """
 
     def __init__(self, language: str, memo: Memo) -> None:
@@ -328,17 +338,17 @@ class SearchIndexer:
             self._running[shard] = (key, self._service().index(self._language, marked))
 
     def _service(self) -> _Service:
-        """An idle service, else a new one while there are fewer than cores, else the one with the
-        fewest requests still unanswered. Each shard's index depends only on its pages, never on
-        the process that made it, so the choice, which depends on timing, changes no byte."""
-        backlogs = [service.backlog() for service in self._services]
-        if len(self._services) < self._cores and all(backlogs):
+        """A new service while there are fewer than cores (each holds its shards' indexes, so
+        spreading them keeps the largest process smaller), else the one with the fewest requests
+        still unanswered (an idle one if any), and of those the one handed fewer pages. The choice
+        depends on timing, but a shard's index depends only on its pages, so it changes no byte."""
+        if len(self._services) < self._cores:
             executable = _executable()
             if executable is None:
                 raise _indexing_problem("Pagefind failed: the pagefind executable is not installed")
             self._services.append(_Service(executable))
             return self._services[-1]
-        return self._services[backlogs.index(min(backlogs))]
+        return min(self._services, key=lambda service: (service.backlog(), service.pages))
 
     def bundle(self) -> dict[str, bytes]:
         """The search bundle's files (output path -> bytes), once every shard is indexed."""

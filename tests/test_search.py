@@ -207,17 +207,40 @@ def _wait_until_idle(service: search_module._Service) -> None:
         time.sleep(0.01)
 
 
-def test_a_shard_goes_to_an_idle_pagefind_process(site_files: dict[str, bytes], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_shards_are_spread_over_one_pagefind_process_per_core(site_files: dict[str, bytes], monkeypatch: pytest.MonkeyPatch) -> None:
     started = _started_services(monkeypatch)
     pages = html_pages(site_files)
     with search_module.SearchIndexer("en", Memo()) as indexer:
         for shard in ("2010s", "2020s", "claims"):  # three shards with marked pages, in turn
             indexer.add({name: content for name, content in pages.items() if shard_of(name) == shard})
-            _wait_until_idle(started[0])
         indexer.add({name: content for name, content in pages.items() if shard_of(name) == "site"})
         bundle = indexer.bundle()
-    assert len(started) == 1, "a second process was started while the first was idle"
+    assert len(started) == 2
+    # Which process indexed the third shard depends on timing; the bundle does not.
     assert bundle == search_files(pages, "en")
+    assert all(service._process.poll() is not None for service in started), "a Pagefind process outlived its build"
+
+
+def test_a_shard_goes_to_an_idle_pagefind_process_before_one_given_fewer_pages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # This Pagefind answers every request until it is handed a page at a "slow" address, then nothing.
+    behaviour = (
+        "for request in requests():\n"
+        "    payload, message_id = request['payload'], request['message_id']\n"
+        "    if '/slow/' in payload.get('url', ''): break\n"
+        "    if payload['type'] == 'NewIndex': answer(message_id, {'type': 'NewIndex', 'index_id': 0})\n"
+        "    if payload['type'] == 'AddFile': answer(message_id, {'type': 'IndexedFile'})\n"
+        "    if payload['type'] == 'GetFiles': answer(message_id, {'type': 'GetFiles', 'files': []})\n"
+        "sys.stdin.read()\n"
+    )
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(_fake_pagefind(tmp_path, behaviour)))
+    started = _started_services(monkeypatch)
+    page = next(iter(PAGE.values()))
+    with search_module.SearchIndexer("en", Memo()) as indexer:
+        indexer.add({"2024/slow/index.html": page})  # the first process, busy from now on
+        indexer.add({"claims/one/index.html": page, "claims/two/index.html": page})  # the second
+        _wait_until_idle(started[1])
+        indexer.add({"2013/one/index.html": page})
+        assert [service.pages for service in started] == [1, 3]
     assert all(service._process.poll() is not None for service in started), "a Pagefind process outlived its build"
 
 
