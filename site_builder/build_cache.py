@@ -26,6 +26,8 @@ from .entry_store import EntryStore
 
 # A store holding more than this many times the entries one build uses is swept of the rest.
 _SWEEP_ABOVE = 3
+# Entries are written together up to about this many bytes (see `put_many`).
+_BYTES_PER_WRITE = 2 << 20
 
 
 @functools.cache
@@ -61,16 +63,23 @@ class BuildCache:
     def get(self, kind: str, key: str) -> Any | None:
         name = self._name(kind, key)
         self._used.add(name)
-        stored = self._entries.read(name)
-        if stored is None:
-            return None
-        checksum, payload = stored[:32], stored[32:]
-        if hashlib.sha256(payload).digest() != checksum:
-            return None
-        try:
-            return pickle.loads(payload)
-        except Exception:  # a damaged entry (unpickling can raise almost anything) is a miss
-            return None
+        return _unpacked(self._entries.read(name))
+
+    def get_many(self, kind: str, keys: list[str]) -> dict[str, Any]:
+        """The entries stored under `keys` that read back whole, by key, read together."""
+        names = {self._name(kind, key): key for key in keys}
+        self._used.update(names)
+        found = {}
+        for name, stored in self._entries.read_many(list(names)).items():
+            value = _unpacked(stored)
+            if value is not None:
+                found[names[name]] = value
+        return found
+
+    def which(self, kind: str, keys: list[str]) -> set[str]:
+        """Which of `keys` have an entry stored (it may still prove damaged when read)."""
+        names = {self._name(kind, key): key for key in keys}
+        return {names[name] for name in self._entries.which(list(names))}
 
     def has(self, kind: str, key: str) -> bool:
         """Whether an entry is stored (it may still prove damaged when read)."""
@@ -82,13 +91,29 @@ class BuildCache:
 
     def put(self, kind: str, key: str, value: object) -> None:
         """Store; an entry that cannot be written is simply computed again next time."""
-        name = self._name(kind, key)
-        self._used.add(name)
-        try:
-            payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-        except (pickle.PicklingError, TypeError, AttributeError):
-            return
-        self._entries.write(name, hashlib.sha256(payload).digest() + payload)
+        self.put_many(kind, [(key, value)])
+
+    def put_many(self, kind: str, entries: list[tuple[str, object]]) -> None:
+        """Store each (key, value), written a few megabytes at a time (one commit each, and
+        never every pickle in memory at once: a thousand statements' would be tens of megabytes)."""
+        packed: list[tuple[str, bytes]] = []
+        size = 0
+        for key, value in entries:
+            name = self._name(kind, key)
+            self._used.add(name)
+            try:
+                payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            except (pickle.PicklingError, TypeError, AttributeError):
+                continue
+            packed.append((name, hashlib.sha256(payload).digest() + payload))
+            size += len(payload)
+            if size >= _BYTES_PER_WRITE:
+                self._entries.write_many(packed)
+                packed, size = [], 0
+        if len(packed) == 1:
+            self._entries.write(*packed[0])
+        elif packed:
+            self._entries.write_many(packed)
 
     def sweep(self) -> int:
         """Once the store holds far more than the last build used, delete what it did not use.
@@ -99,3 +124,16 @@ class BuildCache:
         if self._entries.count() <= _SWEEP_ABOVE * max(len(self._used), 1):
             return 0
         return self._entries.keep_only(self._used)
+
+
+def _unpacked(stored: bytes | None) -> Any | None:
+    """The value of a stored entry; None if it is missing or damaged."""
+    if stored is None:
+        return None
+    checksum, payload = stored[:32], stored[32:]
+    if hashlib.sha256(payload).digest() != checksum:
+        return None
+    try:
+        return pickle.loads(payload)
+    except Exception:  # a damaged entry (unpickling can raise almost anything) is a miss
+        return None

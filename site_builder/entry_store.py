@@ -11,6 +11,7 @@ that fails is skipped.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -23,6 +24,10 @@ except ImportError:  # a Python built without SQLite: the caches keep nothing, t
 FILE_NAME = "entries.sqlite3"
 # How long a write waits for another process's write to finish before giving up on the entry.
 _BUSY_SECONDS = 2.0
+# Names bound in one query (SQLite allows 32,766 from version 3.32, 999 before).
+_NAMES_PER_QUERY = 900
+# Connections a forked process inherited: held, so that it never closes them (see `_connect`).
+_INHERITED: list[object] = []
 
 
 class EntryStore:
@@ -31,6 +36,7 @@ class EntryStore:
     def __init__(self, folder: Path) -> None:
         self.path = folder / FILE_NAME
         self._connection: sqlite3.Connection | None = None
+        self._pid = os.getpid()  # of the process that opened the connection
         self._unusable = False
         # `serve` builds on a worker thread; the connection is shared, one statement at a time.
         self._lock = threading.Lock()
@@ -38,7 +44,13 @@ class EntryStore:
     def _connect(self) -> sqlite3.Connection | None:
         if sqlite3 is None:
             return None
+        if self._connection is not None and self._pid != os.getpid():
+            # A forked process opens its own: SQLite forbids using a connection, or closing it,
+            # in a process forked after it was opened. The inherited one is kept, never closed.
+            _INHERITED.append(self._connection)
+            self._connection = None
         if self._connection is None and not self._unusable:
+            self._pid = os.getpid()
             try:
                 self._connection = self._open()
             except sqlite3.Error as error:
@@ -104,6 +116,41 @@ class EntryStore:
             except sqlite3.Error:
                 return False
 
+    def read_many(self, names: list[str]) -> dict[str, bytes]:
+        """The entries stored under `names` (a missing one is absent), in a few queries, not one per name."""
+        found: dict[str, bytes] = {}
+        with self._lock:
+            connection = self._connect()
+            if connection is None:
+                return found
+            try:
+                for start in range(0, len(names), _NAMES_PER_QUERY):
+                    chunk = names[start : start + _NAMES_PER_QUERY]
+                    marks = ",".join("?" * len(chunk))
+                    rows = connection.execute(f"SELECT name, payload FROM entries WHERE name IN ({marks})", chunk).fetchall()
+                    found.update((name, bytes(payload)) for name, payload in rows)
+            except sqlite3.Error as error:
+                if _damaged(error):
+                    self._start_afresh()
+                return {}
+        return found
+
+    def which(self, names: list[str]) -> set[str]:
+        """Which of `names` are stored, in a few queries."""
+        found: set[str] = set()
+        with self._lock:
+            connection = self._connect()
+            if connection is None:
+                return found
+            try:
+                for start in range(0, len(names), _NAMES_PER_QUERY):
+                    chunk = names[start : start + _NAMES_PER_QUERY]
+                    marks = ",".join("?" * len(chunk))
+                    found.update(row[0] for row in connection.execute(f"SELECT name FROM entries WHERE name IN ({marks})", chunk))
+            except sqlite3.Error:
+                return set()
+        return found
+
     def write(self, name: str, payload: bytes) -> None:
         with self._lock:
             connection = self._connect()
@@ -111,6 +158,21 @@ class EntryStore:
                 return
             with contextlib.suppress(sqlite3.Error):
                 connection.execute("INSERT OR REPLACE INTO entries (name, payload) VALUES (?, ?)", (name, payload))
+
+    def write_many(self, entries: list[tuple[str, bytes]]) -> None:
+        """Write every (name, payload) in one transaction: one commit, not one per entry."""
+        with self._lock:
+            connection = self._connect()
+            if connection is None:
+                return
+            with contextlib.suppress(sqlite3.Error):
+                connection.execute("BEGIN IMMEDIATE")
+                try:
+                    connection.executemany("INSERT OR REPLACE INTO entries (name, payload) VALUES (?, ?)", entries)
+                    connection.execute("COMMIT")
+                except BaseException:
+                    connection.execute("ROLLBACK")
+                    raise
 
     def count(self) -> int:
         with self._lock:
@@ -145,9 +207,9 @@ class EntryStore:
 
     def close(self) -> None:
         with self._lock:
-            if self._connection is not None:
+            if self._connection is not None and self._pid == os.getpid():
                 self._connection.close()
-                self._connection = None
+            self._connection = None
 
 
 def _damaged(error: sqlite3.Error) -> bool:

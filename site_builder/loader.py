@@ -497,7 +497,8 @@ def _read_statements(
             files.append((len(results) - 1, path, data, key))
         beside: list[_File] = []
         if standby is not None:
-            beside = [file for file in files if not memo.knows("statement", file[3], durable=True)]
+            known = memo.knows_many("statement", [key for _, _, _, key in files if key is not None], durable=True)
+            beside = [file for file in files if file[3] not in known]
             if beside and len(beside) < PARALLEL_FROM:
                 standby.give(beside)
             else:
@@ -505,25 +506,26 @@ def _read_statements(
                 standby.close()
                 standby = None
         read_beside = {index for index, _, _, _ in beside}
+        wanted = [file for file in files if file[0] not in read_beside]
+        remembered = memo.recall_many("statement", [key for _, _, _, key in wanted if key is not None], durable=True)
         pending: list[_File] = []
-        for file in files:
-            if file[0] in read_beside:
-                continue
-            remembered = memo.recall("statement", file[3], durable=True)
-            if remembered is None:
-                pending.append(file)
+        for file in wanted:
+            if file[3] in remembered:
+                results[file[0]] = (remembered[file[3]], [])
             else:
-                results[file[0]] = (remembered, [])
+                pending.append(file)
         fresh = list(zip(pending, _read_pending(reader, pending, workers), strict=True))
         if standby is not None:
             fresh += zip(beside, standby.result(), strict=True)
     finally:
         if standby is not None:
             standby.close()
-    for (index, _, _, key), (found, problems) in fresh:
-        results[index] = (found, problems)
-        if found is not None and not problems:
-            memo.keep("statement", key, found, durable=True)
+    for (index, _, _, _), fresh_result in fresh:
+        results[index] = fresh_result
+    # Problems are never remembered, so that each is reported again until it is fixed.
+    memo.keep_many(
+        "statement", [(key, found) for (_, _, _, key), (found, problems) in fresh if found is not None and not problems], durable=True
+    )
     read: list[tuple[Statement, LineMap]] = []
     for result, key in zip(results, keys, strict=True):
         assert result is not None

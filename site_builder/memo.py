@@ -14,7 +14,7 @@ import dataclasses
 import functools
 import hashlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
@@ -32,6 +32,12 @@ class Store(Protocol):
     def has(self, kind: str, key: str) -> bool: ...
 
     def touch(self, kind: str, key: str) -> None: ...
+
+    def get_many(self, kind: str, keys: list[str]) -> dict[str, Any]: ...
+
+    def which(self, kind: str, keys: list[str]) -> set[str]: ...
+
+    def put_many(self, kind: str, entries: list[tuple[str, object]]) -> None: ...
 
 
 class _Opaque(Exception):
@@ -173,6 +179,33 @@ class Memo:
             self.reused[kind] += 1
         return stored
 
+    def recall_many(self, kind: str, keys: list[str], *, durable: bool = False) -> dict[str, Any]:
+        """The results remembered under `keys`, by key (a key with none is absent): those the
+        store holds are read together, as `recall` would read them one by one."""
+        found: dict[str, Any] = {}
+        unread: list[str] = []
+        for key in keys:
+            entry = (kind, key)
+            self._used.add(entry)
+            if entry in self._kept:
+                found[key] = self._kept[entry]
+            else:
+                unread.append(key)
+        if durable and self._store is not None and unread:
+            stored = self._store.get_many(kind, unread)
+            if self._hold:
+                self._kept.update(((kind, key), value) for key, value in stored.items())
+            found.update(stored)
+        self.reused[kind] += len(found)
+        return found
+
+    def knows_many(self, kind: str, keys: list[str], *, durable: bool = False) -> set[str]:
+        """Which of `keys` have a result remembered, without reading any back."""
+        known = {key for key in keys if (kind, key) in self._kept}
+        if durable and self._store is not None and len(known) < len(keys):
+            known |= self._store.which(kind, [key for key in keys if key not in known])
+        return known
+
     def promise(self, kind: str, key: str | None, *, durable: bool = False) -> Callable[[], Any | None] | None:
         """A remembered result, to be read back only if it is needed: None if nothing is
         remembered under `key`, else a function that reads it (and gives None if it proves
@@ -215,6 +248,16 @@ class Memo:
             self._kept[(kind, key)] = result
         if durable and self._store is not None:
             self._store.put(kind, key, result)
+
+    def keep_many(self, kind: str, computed: Sequence[tuple[str | None, object]], *, durable: bool = False) -> None:
+        """`keep` each (key, result), stored together."""
+        self.computed[kind] += len(computed)
+        results = [(key, result) for key, result in computed if key is not None]
+        self._used.update((kind, key) for key, _ in results)
+        if self._hold or not durable:
+            self._kept.update(((kind, key), result) for key, result in results)
+        if durable and self._store is not None and results:
+            self._store.put_many(kind, results)
 
     def derive(self, function: Callable[..., T], *args: object) -> T:
         """`function(*args)`, for a function whose result depends on nothing but its arguments.

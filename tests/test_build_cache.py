@@ -114,7 +114,17 @@ def test_damaged_or_foreign_entries_are_misses(project: Path, tmp_path: Path) ->
             connection.execute("UPDATE entries SET payload = ? WHERE name = ?", (damaged, name))
     warm, memo = _build(project, cache)
     assert warm == cold
-    assert memo.reused["page"] == 0 and memo.reused["statement"] == 0
+    assert memo.reused["page"] == 0 and memo.reused["statement"] == 0 and memo.reused["statement parts"] == 0
+
+
+def test_entries_kept_together_are_read_back_together(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(build_cache, "_BYTES_PER_WRITE", 100)  # written in several transactions
+    store = BuildCache(tmp_path)
+    store.put_many("part", [(str(number), b"x" * 60 * number) for number in range(5)])
+    store.put_many("other kind", [("1", b"not a part")])
+    again = BuildCache(tmp_path)
+    assert again.get_many("part", ["0", "1", "4", "9"]) == {"0": b"", "1": b"x" * 60, "4": b"x" * 240}
+    assert again.which("part", ["2", "3", "9"]) == {"2", "3"}
 
 
 def test_a_cache_file_that_is_not_a_database_is_replaced(project: Path, tmp_path: Path) -> None:
@@ -175,17 +185,22 @@ def test_a_rebuild_reads_back_no_unchanged_page_and_restores_one_changed_in_the_
     built = file_digests(out)
     reads: Counter[str] = Counter()
     renders: list[str] = []
-    read_back, render = BuildCache.get, PageRenderer.render
+    read_back, read_back_many, render = BuildCache.get, BuildCache.get_many, PageRenderer.render
 
     def counted_read(store: BuildCache, kind: str, key: str) -> object:
         reads[kind] += 1
         return read_back(store, kind, key)
+
+    def counted_read_many(store: BuildCache, kind: str, keys: list[str]) -> dict[str, object]:
+        reads[kind] += len(keys)
+        return read_back_many(store, kind, keys)
 
     def counted_render(renderer: PageRenderer, view: PageView) -> bytes:
         renders.append(view.output)
         return render(renderer, view)
 
     monkeypatch.setattr(BuildCache, "get", counted_read)
+    monkeypatch.setattr(BuildCache, "get_many", counted_read_many)
     monkeypatch.setattr(PageRenderer, "render", counted_render)
     assert main(arguments) == 0
     # Neither the pages nor the citations they and their downloads show are read back.

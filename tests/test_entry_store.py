@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from site_builder import entry_store
+from site_builder.background import Forked
 from site_builder.entry_store import FILE_NAME, EntryStore
 
 
@@ -21,6 +22,31 @@ def test_entries_round_trip_and_are_seen_by_another_store_at_once(tmp_path: Path
     other = EntryStore(tmp_path)  # another process's view: every write is committed on its own
     assert other.read("a") == b"second" and other.read("b") == b"\x00" * 100_000
     assert other.count() == 2
+
+
+def test_entries_are_read_and_written_together(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(entry_store, "_NAMES_PER_QUERY", 3)  # several queries
+    store = EntryStore(tmp_path)
+    store.write_many([(f"n{i}", str(i).encode()) for i in range(10)])
+    other = EntryStore(tmp_path)
+    names = [f"n{i}" for i in range(0, 12, 2)]
+    assert other.read_many(names) == {f"n{i}": str(i).encode() for i in range(0, 10, 2)}
+    assert other.which(names) == {f"n{i}" for i in range(0, 10, 2)}
+    assert other.read_many([]) == {} and other.which([]) == set()
+
+
+def test_a_forked_process_opens_its_own_connection_and_leaves_the_parents(tmp_path: Path) -> None:
+    store = EntryStore(tmp_path)
+    store.write("before", b"1")  # the connection is opened in this process
+    opened = store._connection
+
+    def in_the_child() -> tuple[bool, bytes | None]:
+        store.write("child", b"2")
+        return store._connection is not opened, store.read("before")
+
+    assert Forked(in_the_child).result() == (True, b"1")
+    assert store._connection is opened, "the parent's connection is untouched"
+    assert store.read("child") == b"2" and store.read("before") == b"1"
 
 
 def test_keep_only_deletes_every_other_entry(tmp_path: Path) -> None:

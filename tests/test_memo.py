@@ -63,6 +63,16 @@ class _CountingStore:
     def put(self, kind: str, key: str, value: object) -> None:
         self.entries[(kind, key)] = value
 
+    def get_many(self, kind: str, keys: list[str]) -> dict[str, object]:
+        self.reads += 1
+        return {key: self.entries[(kind, key)] for key in keys if (kind, key) in self.entries}
+
+    def which(self, kind: str, keys: list[str]) -> set[str]:
+        return {key for key in keys if (kind, key) in self.entries}
+
+    def put_many(self, kind: str, entries: list[tuple[str, object]]) -> None:
+        self.entries.update(((kind, key), value) for key, value in entries)
+
 
 def test_a_one_shot_build_leaves_durable_results_in_its_store() -> None:
     """A one-shot build asks for each page once: holding them all in memory too would double its peak."""
