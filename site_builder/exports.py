@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -57,19 +58,33 @@ _CONSTRAINTS: dict[str, dict[str, Any]] = {
 }
 
 
-StatementJson = Callable[[Statement], str]
+@dataclass(frozen=True)
+class StatementData:
+    """A statement's part of the data downloads, as it stands in each file (UTF-8)."""
+
+    record: bytes  # its item of statements.json
+    claim_rows: bytes  # its rows of claims.csv: one per claim it makes, none when the archive lacks its text
 
 
-def data_files(archive: Archive, absolute_url: UrlFor, statement_json: StatementJson | None = None) -> dict[str, bytes]:
+def statement_data(statement: Statement, absolute_url: UrlFor) -> StatementData:
+    claim_rows = _csv_text(_claim_rows(statement, absolute_url)) if statement.has_text else ""
+    return StatementData(record=statement_record_json(statement, absolute_url), claim_rows=claim_rows.encode("utf-8"))
+
+
+def data_files(archive: Archive, absolute_url: UrlFor, parts: Sequence[StatementData] | None = None) -> dict[str, bytes]:
     """Relative output path -> file bytes for the data downloads.
 
-    `statement_json` gives a statement's record as `statement_record_json` would (the preview
-    server passes one that remembers them, so an edit encodes one record, not all).
+    `parts` are the statements' parts (`statement_data`), in the order of `archive.statements`,
+    when the caller has them already (kept from an earlier build): an edit then makes one
+    statement's part again, not every one.
     """
-    record = statement_json or (lambda statement: statement_record_json(statement, absolute_url))
+    if parts is None:
+        parts = [statement_data(s, absolute_url) for s in archive.statements]
+    claims_header = _csv_text([[name for name, _, _ in _CLAIM_COLUMNS]]).encode("utf-8")
     return {
-        "data/statements.json": _json_list_bytes([record(s) for s in archive.statements]),
-        "data/claims.csv": _csv_bytes(_CLAIM_COLUMNS, _claim_rows(archive, absolute_url)),
+        "data/statements.json": _json_list_bytes([part.record for part in parts]),
+        # One join each: the files are megabytes at a thousand statements, and copies add up (peak memory).
+        "data/claims.csv": b"".join([claims_header, *(part.claim_rows for part in parts)]),
         "data/tiers.csv": _csv_bytes(_TIER_COLUMNS, (_tier_row(y, absolute_url) for y in archive.years)),
         "data/datapackage.json": _json_bytes(_datapackage(archive, absolute_url)),
     }
@@ -79,30 +94,44 @@ def json_text(value: Any) -> str:
     """Stable, readable JSON: two-space indents, sorted keys, characters as they are; byte for
     byte what `json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)` writes (a test
     holds orjson to that), seven times as fast: the standard library indents in pure Python."""
-    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode("utf-8")
+    return _json_utf8(value).decode("utf-8")
+
+
+def _json_utf8(value: Any) -> bytes:
+    """`json_text`, encoded in UTF-8."""
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
 
 
 def _json_bytes(value: Any) -> bytes:
     """Stable, readable UTF-8 JSON, so unchanged content gives unchanged bytes."""
-    return (json_text(value) + "\n").encode("utf-8")
+    return _json_utf8(value) + b"\n"
 
 
-def statement_record_json(statement: Statement, absolute_url: UrlFor) -> str:
-    """A statement's record as it stands in statements.json: an item of its top-level list."""
-    text = json_text(_statement_record(statement, absolute_url))
+def statement_record_json(statement: Statement, absolute_url: UrlFor) -> bytes:
+    """A statement's record as it stands in statements.json (UTF-8): an item of its top-level list."""
+    text = _json_utf8(_statement_record(statement, absolute_url))
     # JSON escapes line breaks inside strings, so every line break here is the layout's own.
-    return "\n".join("  " + line for line in text.split("\n"))
+    return b"\n".join([b"  " + line for line in text.split(b"\n")])
 
 
-def _json_list_bytes(items: list[str]) -> bytes:
-    """A list of items from `statement_record_json`, laid out as `_json_bytes` lays out a list."""
+def _json_list_bytes(items: list[bytes]) -> bytes:
+    """A list of items from `statement_record_json` (UTF-8), laid out as `_json_bytes` lays out a list."""
     if not items:
         return _json_bytes([])
-    return ("[\n" + ",\n".join(items) + "\n]\n").encode("utf-8")
+    pieces = [b"[\n"]
+    for item in items:
+        pieces += (item, b",\n")
+    pieces[-1] = b"\n]\n"
+    return b"".join(pieces)
 
 
 def _csv_bytes(columns: Sequence[tuple[str, str, str]], rows: Iterable[Sequence[object]]) -> bytes:
-    """CSV with a header row; values are written verbatim, never altered.
+    """CSV with a header row."""
+    return _csv_text([[name for name, _, _ in columns], *rows]).encode("utf-8")
+
+
+def _csv_text(rows: Iterable[Sequence[object]]) -> str:
+    """Rows of CSV; values are written verbatim, never altered.
 
     Strings are always quoted (QUOTE_NONNUMERIC): with a "\\n" line terminator the csv module
     would leave a bare carriage return unquoted, and readers would split the row there.
@@ -111,10 +140,9 @@ def _csv_bytes(columns: Sequence[tuple[str, str, str]], rows: Iterable[Sequence[
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
-    writer.writerow([name for name, _, _ in columns])
     for row in rows:
         writer.writerow(["" if value is None else value for value in row])
-    return buffer.getvalue().encode("utf-8")
+    return buffer.getvalue()
 
 
 def _statement_record(statement: Statement, absolute_url: UrlFor) -> dict[str, Any]:
@@ -178,24 +206,23 @@ def _statement_record(statement: Statement, absolute_url: UrlFor) -> dict[str, A
     }
 
 
-def _claim_rows(archive: Archive, absolute_url: UrlFor) -> Iterable[list[object]]:
-    """One row per statement and claim it makes."""
-    for statement in archive.archived:
-        page = absolute_url(statement.url)
-        for claim in statement.claims:
-            passages = claim.passages
-            yield [
-                statement.year,
-                statement.id,
-                page,
-                statement.issued,
-                statement.tier,
-                claim.claim.id,
-                claim.claim.label,
-                len(passages),
-                " | ".join(p.text for p in passages),
-                f"{page}#{passages[0].anchor}" if passages else None,
-            ]
+def _claim_rows(statement: Statement, absolute_url: UrlFor) -> Iterable[list[object]]:
+    """One row per claim the statement makes."""
+    page = absolute_url(statement.url)
+    for claim in statement.claims:
+        passages = claim.passages
+        yield [
+            statement.year,
+            statement.id,
+            page,
+            statement.issued,
+            statement.tier,
+            claim.claim.id,
+            claim.claim.label,
+            len(passages),
+            " | ".join(p.text for p in passages),
+            f"{page}#{passages[0].anchor}" if passages else None,
+        ]
 
 
 def _tier_row(year: ReportYear, absolute_url: UrlFor) -> list[object]:

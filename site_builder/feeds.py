@@ -14,7 +14,8 @@ text in `type="html"`, the content is the rendered statement.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
 from typing import TYPE_CHECKING
@@ -31,13 +32,13 @@ def _day(date: str) -> datetime:
     return datetime.fromisoformat(date).replace(tzinfo=UTC)
 
 
-def _generator(archive: Archive, absolute_url: Callable[[str], str], self_path: str, contents: list[str], *, rss: bool) -> FeedGenerator:
+def _generator(
+    archive: Archive, absolute_url: Callable[[str], str], self_path: str, statements: Sequence[Statement], contents: list[str], *, rss: bool
+) -> FeedGenerator:
     # Imported on first need (with lxml and dateutil): `check` and `new` make no feeds.
     from feedgen.feed import FeedGenerator
 
     site = archive.site
-    statements = archive.archived
-    last = max((s.revised for s in statements), default="2000-01-01")
     feed = FeedGenerator()
     feed.id(FEED_ID)
     feed.title(escape(site.title, quote=False) if rss else site.title)
@@ -49,12 +50,18 @@ def _generator(archive: Archive, absolute_url: Callable[[str], str], self_path: 
     feed.language(site.language)
     feed.author({"name": site.publisher})
     feed.generator(site.title)
-    feed.updated(_day(last))
-    feed.lastBuildDate(_day(last))
+    last = _day(last_revised(archive))
+    feed.updated(last)
+    feed.lastBuildDate(last)
     # add_entry prepends by default: adding oldest first leaves the newest on top.
     for statement, content in zip(statements, contents, strict=True):
         _add_entry(feed, statement, absolute_url, content, rss=rss)
     return feed
+
+
+def last_revised(archive: Archive) -> str:
+    """The date the feeds were last updated: the last revision of an archived text."""
+    return max((s.revised for s in archive.archived), default="2000-01-01")
 
 
 def content_html(statement: Statement) -> str:
@@ -88,9 +95,72 @@ def _add_entry(feed: FeedGenerator, statement: Statement, absolute_url: Callable
     entry.category(term=statement.tier.lower().replace(" ", "-"), label=statement.tier)
 
 
+@dataclass(frozen=True)
+class FeedFrames:
+    """Each feed without its entries: the bytes before the first entry and after the last."""
+
+    rss: tuple[bytes, bytes]
+    atom: tuple[bytes, bytes]
+
+
+@dataclass(frozen=True)
+class FeedEntries:
+    """A statement's entry in each feed, byte for byte as it stands there."""
+
+    rss: bytes
+    atom: bytes
+
+
+# Where an entry starts and the feed's end starts, in feedgen's pretty-printed output. Markup in
+# text is escaped there (every "<" of a title or content is "&lt;"), so these only match the markup.
+_RSS_ENTRY, _RSS_END = b"\n    <item>", b"  </channel>\n</rss>\n"
+_ATOM_ENTRY, _ATOM_END = b"\n  <entry>", b"</feed>\n"
+
+
+def feed_parts(
+    archive: Archive, absolute_url: Callable[[str], str], statements: Sequence[Statement]
+) -> tuple[FeedFrames, list[FeedEntries]]:
+    """The feeds' frames, and the entries of `statements` (archived texts, oldest first).
+
+    feedgen writes the feeds with these entries, in one pass, and its output is cut at the
+    entries' bounds. An entry's bytes depend on nothing but its statement and the base URL, so
+    entries kept from earlier builds fit into the frames of this one (`feed_files_from`): the
+    result is the file feedgen would write with every entry (tests compare the two).
+    """
+    contents = [content_html(statement) for statement in statements]  # the same in both feeds
+    rss = _generator(archive, absolute_url, "feed.xml", statements, contents, rss=True).rss_str(pretty=True)
+    atom = _generator(archive, absolute_url, "atom.xml", statements, contents, rss=False).atom_str(pretty=True)
+    rss_frame, rss_entries = _cut(rss, _RSS_ENTRY, _RSS_END, len(statements))
+    atom_frame, atom_entries = _cut(atom, _ATOM_ENTRY, _ATOM_END, len(statements))
+    # feedgen lists the newest first; the entries are returned in the order of `statements`.
+    entries = [FeedEntries(rss=r, atom=a) for r, a in zip(reversed(rss_entries), reversed(atom_entries), strict=True)]
+    return FeedFrames(rss=rss_frame, atom=atom_frame), entries
+
+
+def _cut(document: bytes, entry_start: bytes, end: bytes, count: int) -> tuple[tuple[bytes, bytes], list[bytes]]:
+    """A feed cut into (before the entries, after them) and its `count` entries, in order."""
+    last = document.rfind(end)
+    starts: list[int] = []
+    position = document.find(entry_start)
+    while 0 <= position < last:
+        starts.append(position + 1)  # the entry starts after the line break
+        position = document.find(entry_start, position + 1)
+    if last < 0 or len(starts) != count:
+        raise ValueError(f"the feed does not read as {count} entries in a frame: did feedgen change how it writes feeds?")
+    first = starts[0] if starts else last
+    bounds = [*starts, last]
+    return (document[:first], document[last:]), [document[bounds[i] : bounds[i + 1]] for i in range(count)]
+
+
+def feed_files_from(frames: FeedFrames, entries: Sequence[FeedEntries]) -> dict[str, bytes]:
+    """`feed.xml` (RSS 2.0) and `atom.xml` (Atom 1.0), from their frames and the archived texts' entries, oldest first."""
+    newest_first = entries[::-1]
+    return {
+        "feed.xml": b"".join([frames.rss[0], *(entry.rss for entry in newest_first), frames.rss[1]]),
+        "atom.xml": b"".join([frames.atom[0], *(entry.atom for entry in newest_first), frames.atom[1]]),
+    }
+
+
 def feed_files(archive: Archive, absolute_url: Callable[[str], str]) -> dict[str, bytes]:
     """`feed.xml` (RSS 2.0) and `atom.xml` (Atom 1.0)."""
-    contents = [content_html(statement) for statement in archive.archived]  # the same in both feeds
-    rss = _generator(archive, absolute_url, "feed.xml", contents, rss=True).rss_str(pretty=True)
-    atom = _generator(archive, absolute_url, "atom.xml", contents, rss=False).atom_str(pretty=True)
-    return {"feed.xml": rss, "atom.xml": atom}
+    return feed_files_from(*feed_parts(archive, absolute_url, archive.archived))

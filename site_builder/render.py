@@ -7,18 +7,17 @@ memory (the preview server, comparing two builds).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 from . import urls
-from .background import Forked
+from .archive_files import ArchiveFiles
 from .csl import CslFormatter
-from .exports import data_files, statement_record_json
-from .feeds import feed_files
 from .memo import Memo
-from .model import Archive, Statement
+from .model import Archive
 from .pages import PageRenderer
 from .search import SearchIndexer, shard_of
 from .templates import CompiledAhead, CompiledTemplates, compile_all, create_environment, templates_digest
@@ -64,7 +63,7 @@ def site_files(
     memo: Memo | None = None,
     workers: int = 1,
     compiled_ahead: CompiledAhead | None = None,
-) -> Iterator[tuple[str, Content]]:
+) -> Generator[tuple[str, Content], None, None]:
     """Every output file of the site, as (relative path, content), one at a time: pages with a
     key as `Keyed` (read back or rendered only when their bytes are asked for), the rest as bytes.
 
@@ -86,30 +85,29 @@ def site_files(
         (templates_key, str(templates), archive.site.base_url),
         lambda: create_environment(templates, site_urls, CompiledTemplates(memo.store, compiled_ahead)),
     )
-    # The whole-archive outputs. A one-shot build makes them first, when their working memory
-    # adds to little else (peak RSS), or in a forked process while it renders the pages. The
-    # preview server, which holds everything anyway, makes them while Pagefind indexes, so the
-    # edit reaches the browser sooner.
-    background: Forked[dict[str, bytes]] | None = None
-    if not memo.holds and workers > 1 and len(archive.statements) >= BACKGROUND_FROM:
-        background = Forked(functools.partial(_archive_files_now, archive, site_urls))
+    # The whole-archive outputs (feeds, data downloads). A one-shot build with their parts to
+    # make makes them first, when their working memory adds to little else (peak RSS), or in a
+    # forked process while it renders the pages. Otherwise they are put together while Pagefind
+    # indexes: the preview server's edit reaches the browser sooner.
+    whole_archive = ArchiveFiles(
+        archive, site_urls, memo, fork=not memo.holds and workers > 1 and len(archive.statements) >= BACKGROUND_FROM
+    )
     csl = csl or CslFormatter()
     try:
         # Missing citations are formatted by worker processes, when there are enough of them,
         # while this process makes what needs no citation.
         citations = Citations(archive, site_urls, csl, memo)
-        if not memo.holds and background is None:
-            yield from _archive_files(archive, site_urls, memo)
+        early = not memo.holds and not whole_archive.forked and whole_archive.to_make
+        if early:
+            yield from whole_archive.files().items()
         if csl.formatting_elsewhere:
             compile_all(env)
         views = page_views(archive, site_urls, csl, memo, citations)
         renderer = PageRenderer(env, archive, root, templates_key, memo)
         with SearchIndexer(archive.site.language, memo) as indexer:
             yield from _pages_by_shard(views, renderer, archive.redirects, indexer)
-            if memo.holds:
-                yield from _archive_files(archive, site_urls, memo)
-            elif background is not None:
-                yield from background.result().items()
+            if not early:
+                yield from whole_archive.files().items()
             yield "sitemap.xml", _sitemap(views, site_urls)
             # Crawlers read robots.txt only at a host's root: below a path it is a template for the host's own.
             yield "robots.txt", f"User-agent: *\nAllow: {site_urls.base_path}\nSitemap: {site_urls.absolute('sitemap.xml')}\n".encode()
@@ -119,8 +117,7 @@ def site_files(
         csl.abandon()
         raise
     finally:
-        if background is not None:
-            background.close()
+        whole_archive.close()
 
 
 def _pages_by_shard(
@@ -138,7 +135,8 @@ def _pages_by_shard(
         by_shard.setdefault(shard_of(view.output), []).append(view)
     # Shards with pages to render go first, so that on a rebuild their indexing overlaps the
     # reading back of the others instead of being waited for at the end; among them, those whose
-    # pages need no citation still being formatted, which are rendered meanwhile.
+    # pages need no citation still being formatted, which are rendered meanwhile; then the
+    # largest, whose indexing takes longest (a rebuild waits for a decade's, not the site's few pages).
     shards = sorted(by_shard.values(), key=lambda shard_views: _shard_order(shard_views, renderer))
     for shard_views in shards:
         pages: dict[str, Content] = {}
@@ -153,36 +151,18 @@ def _pages_by_shard(
         indexer.add(pages)
 
 
-def _shard_order(views: list[PageView], renderer: PageRenderer) -> tuple[bool, bool]:
+def _shard_order(views: list[PageView], renderer: PageRenderer) -> tuple[bool, bool, int]:
     # `all` stops at the first page to render: on a cold build, one look-up per shard.
     remembered = all(renderer.remembers(view) for view in views)
-    return remembered, any(view.citation is not None and view.citation.waits for view in views)
-
-
-def _archive_files_now(archive: Archive, site_urls: urls.SiteUrls) -> dict[str, bytes]:
-    return {**feed_files(archive, site_urls.absolute), **data_files(archive, site_urls.absolute)}
-
-
-def _archive_files(archive: Archive, site_urls: urls.SiteUrls, memo: Memo) -> Iterator[tuple[str, bytes]]:
-    """Feeds and data downloads. A one-shot build never asks twice, so it does not hold them."""
-    if not memo.holds:
-        yield from feed_files(archive, site_urls.absolute).items()
-        yield from data_files(archive, site_urls.absolute).items()
-        return
-    yield from memo.get("feeds", archive, lambda: feed_files(archive, site_urls.absolute)).items()
-
-    # Each statement's record is remembered too, so an edit encodes one record, not all.
-    def record(statement: Statement) -> str:
-        return memo.get("statement record", (statement, site_urls), lambda: statement_record_json(statement, site_urls.absolute))
-
-    yield from memo.get("data downloads", archive, lambda: data_files(archive, site_urls.absolute, record)).items()
+    return remembered, any(view.citation is not None and view.citation.waits for view in views), -len(views)
 
 
 def render_site(archive: Archive, root: Path, csl: CslFormatter | None = None, memo: Memo | None = None) -> dict[str, bytes]:
     """Every output file of the site in memory, sorted by path: relative path -> bytes."""
     files: dict[str, bytes] = {}
-    for name, content in site_files(archive, root, csl, memo):
-        if name in files:
-            raise ValueError(f"{name} is produced twice")
-        files[name] = content_of(content)
+    with contextlib.closing(site_files(archive, root, csl, memo)) as produced:
+        for name, content in produced:
+            if name in files:
+                raise ValueError(f"{name} is produced twice")
+            files[name] = content_of(content)
     return dict(sorted(files.items()))

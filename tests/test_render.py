@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from jinja2 import Environment
 
-from site_builder import csl, render, templates
+from site_builder import archive_files, csl, render, templates
 from site_builder.background import BackgroundError, Forked
 from site_builder.cli import main
 from site_builder.commands import build as build_command
@@ -43,6 +45,33 @@ def test_undefined_value_is_located_in_its_template(
     )
 
 
+def _children() -> set[str]:
+    """The names of this process's living child processes."""
+    names = set()
+    for task in Path("/proc/self/task").iterdir():
+        for pid in (task / "children").read_text().split():
+            with contextlib.suppress(OSError):
+                names.add((Path("/proc") / pid / "comm").read_text().strip())
+    return names
+
+
+def test_a_build_failing_in_a_page_it_writes_leaves_no_process_behind(
+    project: Path, edit: Callable[[str, str, str], Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Pages render as the writer asks for them, outside the files' generator: it is closed
+    # when writing fails, so Pagefind and the forked processes end with the build, not at
+    # some later garbage collection (in a process forked meanwhile, that hung the process).
+    monkeypatch.setattr(build_command, "available_cores", lambda: 2)
+    edit("templates/about.html", "{% block main %}\n", "{% block main %}\n<p>{{ site.nonexistent }}</p>\n")
+    before = _children()
+    gc.disable()  # nothing is collected by chance meanwhile
+    try:
+        assert "has no attribute 'nonexistent'" in refused(project, capsys)
+        assert _children() == before
+    finally:
+        gc.enable()
+
+
 def test_missing_template(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (project / "templates/claim.html").unlink()
     assert refused(project, capsys) == "templates/claim.html:1: template: template is missing"
@@ -53,11 +82,11 @@ def test_feeds_and_downloads_made_in_a_forked_process_are_the_same(
 ) -> None:
     forked: list[object] = []
 
-    def spy(function: Callable[[], dict[str, bytes]]) -> Forked[dict[str, bytes]]:
+    def spy(function: Callable[[], object]) -> Forked[object]:
         forked.append(function)
         return Forked(function)
 
-    monkeypatch.setattr(render, "Forked", spy)
+    monkeypatch.setattr(archive_files, "Forked", spy)
     monkeypatch.setattr(render, "BACKGROUND_FROM", 0)
     files = dict(render.site_files(archive, ROOT, workers=2))
     assert len(forked) == 1
@@ -74,7 +103,7 @@ def test_a_failure_in_the_forked_process_leaves_the_previous_site(project: Path,
 
     monkeypatch.setattr(build_command, "available_cores", lambda: 2)
     monkeypatch.setattr(render, "BACKGROUND_FROM", 0)
-    monkeypatch.setattr(render, "feed_files", broken)
+    monkeypatch.setattr(archive_files, "feed_parts", broken)
     with pytest.raises(BackgroundError, match="ValueError: feed failed"):
         main(["--root", str(project), "build", "--out", str(out), "--no-cache"])
     assert file_digests(out) == before

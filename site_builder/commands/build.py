@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
@@ -46,7 +47,9 @@ def _build(root: Path, out: Path, base_url: str | None, cache: Path | None, csl:
         archive = load_archive(root, base_url=base_url, memo=memo, workers=workers)
         # Each file is written as it is rendered; the site is changed only once all are.
         manifest = Manifest(cache / "written", out, code_digest()) if cache is not None else None
-        written = write_site(site_files(archive, root, csl, memo, workers, compiled_ahead), out, manifest)
+        # Closed however writing ends, so that a failed build's Pagefind and forked processes end with it.
+        with contextlib.closing(site_files(archive, root, csl, memo, workers, compiled_ahead)) as files:
+            written = write_site(files, out, manifest)
     except ContentErrors as errors:
         return report(errors)
     finally:

@@ -1,0 +1,120 @@
+"""The files made from the whole archive: the feeds and the data downloads.
+
+Each statement has a part in each of them (its feed entries, its record, its rows of claims),
+which depends on nothing but the statement and the base URL. Parts are remembered per statement,
+in the build cache or in the preview's memory, so an edit makes one statement's parts again and
+the files are put together from the others: byte for byte the files made whole (tests compare).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .background import Forked
+from .exports import StatementData, data_files, statement_data
+from .feeds import FeedEntries, FeedFrames, feed_files_from, feed_parts, last_revised
+from .memo import Memo
+from .model import Archive, Statement
+from .urls import SiteUrls
+
+_PARTS = "statement parts"
+_FRAMES = "feed frames"
+
+
+@dataclass(frozen=True)
+class StatementParts:
+    """A statement's parts of the whole-archive files."""
+
+    data: StatementData
+    feed: FeedEntries | None  # None: the archive lacks its text, so the feeds have no entry for it
+
+
+def make_parts(archive: Archive, site_urls: SiteUrls, statements: tuple[Statement, ...]) -> tuple[FeedFrames, list[StatementParts]]:
+    """The feeds' frames and the parts of `statements` (in the archive's order)."""
+    absolute = site_urls.absolute
+    frames, entries = feed_parts(archive, absolute, [s for s in statements if s.has_text])
+    texts = iter(entries)
+    return frames, [StatementParts(statement_data(s, absolute), next(texts) if s.has_text else None) for s in statements]
+
+
+class ArchiveFiles:
+    """The feeds and data downloads of one build: `files()`.
+
+    With `fork`, a forked process makes the parts no earlier build left (on a first build, every
+    one), keeps them, reads back the others and puts the files together, from the start, while
+    the build renders pages; only the files come back. Otherwise that is done when `files()` is
+    called. Either way the parts are kept in the memo's store, so the next build makes only
+    those of the statements edited since.
+    """
+
+    def __init__(self, archive: Archive, site_urls: SiteUrls, memo: Memo, *, fork: bool) -> None:
+        self._archive = archive
+        self._site_urls = site_urls
+        self._memo = memo
+        self._keys = [memo.key((statement, site_urls)) for statement in archive.statements]
+        self._frames_key = memo.key((archive.site, last_revised(archive), site_urls))
+        known = memo.knows_many(_PARTS, [key for key in self._keys if key is not None], durable=True)
+        self._missing = [index for index, key in enumerate(self._keys) if key is None or key not in known]
+        self._frames_known = memo.knows(_FRAMES, self._frames_key, durable=True)
+        self._forked: Forked[dict[str, bytes]] | None = None
+        if fork:
+            self._forked = Forked(self._files)
+
+    @property
+    def forked(self) -> bool:
+        return self._forked is not None
+
+    @property
+    def to_make(self) -> bool:
+        """Whether some part is not remembered and must be made."""
+        return bool(self._missing) or not self._frames_known
+
+    def files(self) -> dict[str, bytes]:
+        """Every feed and data download, path -> bytes."""
+        if self._forked is None:
+            return self._files()
+        files = self._forked.result()
+        # Kept or read back by the forked process: this build used them, so the store keeps them.
+        for kind, key in [*((_PARTS, key) for key in self._keys), (_FRAMES, self._frames_key)]:
+            if key is not None:
+                self._memo.touch(kind, key)
+        return files
+
+    def _files(self) -> dict[str, bytes]:
+        frames, parts = self._parts()
+        return {
+            **feed_files_from(frames, [part.feed for part in parts if part.feed is not None]),
+            **data_files(self._archive, self._site_urls.absolute, [part.data for part in parts]),
+        }
+
+    def _parts(self) -> tuple[FeedFrames, list[StatementParts]]:
+        """The frames and every statement's parts: those made now kept, the others read back."""
+        memo, keys, missing = self._memo, self._keys, self._missing
+        frames: FeedFrames | None = None
+        made: list[StatementParts] = []
+        if self.to_make:
+            statements = self._archive.statements
+            frames, made = make_parts(self._archive, self._site_urls, tuple(statements[index] for index in missing))
+            memo.keep_many(_PARTS, [(keys[index], part) for index, part in zip(missing, made, strict=True)], durable=True)
+            memo.keep(_FRAMES, self._frames_key, frames, durable=True)
+        else:
+            frames = memo.recall(_FRAMES, self._frames_key, durable=True)
+        parts: list[StatementParts | None] = [None] * len(keys)
+        for index, part in zip(missing, made, strict=True):
+            parts[index] = part
+        remembered = memo.recall_many(
+            _PARTS, [key for key, part in zip(keys, parts, strict=True) if part is None and key is not None], durable=True
+        )
+        found = [
+            part if part is not None else remembered.get(key) if key is not None else None for key, part in zip(keys, parts, strict=True)
+        ]
+        complete = [part for part in found if part is not None]
+        if frames is None or len(complete) < len(found):
+            # Gone from the store since it was asked (another build swept it): made here, whole.
+            return make_parts(self._archive, self._site_urls, self._archive.statements)
+        return frames, complete
+
+    def close(self) -> None:
+        """Stop the forked process if its result was never asked for (the build failed)."""
+        if self._forked is not None:
+            self._forked.close()
