@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from site_builder import writer
 from site_builder.manifest import Manifest
 from site_builder.writer import Keyed, write_site
 
@@ -167,3 +168,19 @@ def test_a_build_that_fails_keeps_the_record_and_the_site_and_a_damaged_record_o
     assert manifest.load() == {}
     write_site(_keyed({**files, "a/index.html": b"new a"}, keys), out, manifest)
     assert _tree(out) == {**files, "a/index.html": b"new a"} and set(manifest.load()) == set(keys)
+
+
+def test_the_files_of_an_old_site_are_listed_as_os_walk_lists_them(tmp_path: Path) -> None:
+    old = tmp_path / "old"
+    (old / "a/b").mkdir(parents=True)
+    (old / "a/b/page.html").write_text("page", encoding="utf-8")
+    (old / "top.txt").write_text("top", encoding="utf-8")
+    (old / "empty").mkdir()
+    (old / "link-to-folder").symlink_to(old / "a")
+    (old / "link-to-file").symlink_to(old / "top.txt")
+    (old / "dangling").symlink_to(old / "nowhere")
+    walked: set[str] = set()
+    for folder, _, names in os.walk(old):
+        relative = Path(folder).relative_to(old).as_posix()
+        walked.update(name if relative == "." else f"{relative}/{name}" for name in names)
+    assert writer._existing_files(old) == walked == {"a/b/page.html", "top.txt", "link-to-file", "dangling"}
