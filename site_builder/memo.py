@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import operator
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
@@ -71,9 +72,10 @@ class Fingerprints:
         known = self._known.get(id(value))
         if known is not None:
             return known[0]  # digested already, or registered (which need not be a dataclass)
-        names = _field_names(kind)  # type: ignore[arg-type]  # every type is hashable
-        if names is not None:
-            fields = ",".join([self._shown(getattr(value, name)) for name in names])
+        fields_of = _fields_of(kind)  # type: ignore[arg-type]  # every type is hashable
+        if fields_of is not None:
+            # Plain values are shown here, not by a call each: most fields are strings and numbers.
+            fields = ",".join([repr(field) if type(field) in _SHOWN_BY_REPR else self._shown(field) for field in fields_of(value)])
             shown = kind.__qualname__ + "#" + hashlib.sha256(fields.encode("utf-8")).hexdigest()
             self._known[id(value)] = (shown, value)
             return shown
@@ -97,11 +99,15 @@ _SHOWN_BY_REPR = frozenset({str, int, float, bool, type(None)})
 
 
 @functools.cache
-def _field_names(kind: Any) -> tuple[str, ...] | None:
-    """The fields of a dataclass type, None for any other type."""
+def _fields_of(kind: Any) -> Callable[[Any], tuple[Any, ...]] | None:
+    """For a dataclass type, a function giving an instance's fields in order; None for any other type."""
     if not dataclasses.is_dataclass(kind):
         return None
-    return tuple(field.name for field in dataclasses.fields(kind))
+    names = tuple(field.name for field in dataclasses.fields(kind))
+    if len(names) == 1:
+        name = names[0]
+        return lambda value: (getattr(value, name),)
+    return operator.attrgetter(*names) if names else lambda value: ()
 
 
 def digest(inputs: object) -> str | None:
