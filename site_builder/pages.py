@@ -133,9 +133,11 @@ class PageRenderer:
 
         return outline_of
 
-    def remembers(self, view: PageView) -> bool:
-        """Whether the page is remembered, without reading it back."""
-        return self._memo.knows(_PAGE, self.key(view), durable=True)
+    def remembered(self, views: list[PageView]) -> set[str]:
+        """The output paths of the pages remembered, without reading any back: asked together."""
+        keys = {view.output: self.key(view) for view in views}
+        known = self._memo.knows_many(_PAGE, [key for key in keys.values() if key is not None], durable=True)
+        return {output for output, key in keys.items() if key in known}
 
     def output(self, view: PageView) -> Content:
         """The page as the writer takes it: keyed, its bytes read back or rendered only if asked

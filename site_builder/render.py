@@ -137,7 +137,8 @@ def _pages_by_shard(
     # reading back of the others instead of being waited for at the end; among them, those whose
     # pages need no citation still being formatted, which are rendered meanwhile; then the
     # largest, whose indexing takes longest (a rebuild waits for a decade's, not the site's few pages).
-    shards = sorted(by_shard.values(), key=lambda shard_views: _shard_order(shard_views, renderer))
+    remembered = renderer.remembered(views)
+    shards = sorted(by_shard.values(), key=lambda shard_views: _shard_order(shard_views, remembered))
     for shard_views in shards:
         pages: dict[str, Content] = {}
         for view in shard_views:
@@ -151,10 +152,9 @@ def _pages_by_shard(
         indexer.add(pages)
 
 
-def _shard_order(views: list[PageView], renderer: PageRenderer) -> tuple[bool, bool, int]:
-    # `all` stops at the first page to render: on a cold build, one look-up per shard.
-    remembered = all(renderer.remembers(view) for view in views)
-    return remembered, any(view.citation is not None and view.citation.waits for view in views), -len(views)
+def _shard_order(views: list[PageView], remembered: set[str]) -> tuple[bool, bool, int]:
+    unchanged = all(view.output in remembered for view in views)
+    return unchanged, any(view.citation is not None and view.citation.waits for view in views), -len(views)
 
 
 def render_site(archive: Archive, root: Path, csl: CslFormatter | None = None, memo: Memo | None = None) -> dict[str, bytes]:
