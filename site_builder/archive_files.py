@@ -111,7 +111,9 @@ class ArchiveFiles:
         complete = [part for part in found if part is not None]
         if frames is None or len(complete) < len(found):
             # Gone from the store since it was asked (another build swept it): made here, whole.
-            return make_parts(self._archive, self._site_urls, self._archive.statements)
+            frames, complete = make_parts(self._archive, self._site_urls, self._archive.statements)
+            memo.keep_many(_PARTS, list(zip(keys, complete, strict=True)), durable=True)
+            memo.keep(_FRAMES, self._frames_key, frames, durable=True)
         return frames, complete
 
     def close(self) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from site_builder import archive_files, build_cache, render
+from site_builder import archive_files, build_cache, feeds, render
 from site_builder.archive_files import ArchiveFiles, make_parts
 from site_builder.background import Forked
 from site_builder.build_cache import BuildCache
@@ -107,3 +107,31 @@ def test_parts_kept_by_the_forked_process_are_read_back_and_kept_by_the_sweep(
     monkeypatch.setattr(render, "BACKGROUND_FROM", 0)
     edited, _ = _build(project, cache, workers=2)
     assert edited == _build(project, tmp_path / "fresh")[0]
+
+
+def test_parts_gone_from_the_store_after_they_were_found_are_made_again(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    cold, _ = _build(project, cache)
+    read_back = BuildCache.get_many
+
+    def losing_one(store: BuildCache, kind: str, keys: list[str]) -> dict[str, object]:
+        found = read_back(store, kind, keys)
+        if kind == "statement parts":
+            found.pop(sorted(found)[0])  # swept by another build between the look-up and the read
+        return found
+
+    monkeypatch.setattr(BuildCache, "get_many", losing_one)
+    again, memo = _build(project, cache)
+    assert again == cold and memo.computed["statement parts"] == 12, "made again, whole, and kept"
+    monkeypatch.undo()
+    assert _build(project, cache)[1].reused["statement parts"] == 12
+
+
+def test_a_feed_that_does_not_read_as_its_entries_is_refused() -> None:
+    feed = b'<?xml version="1.0"?>\n<feed>\n  <id>x</id>\n  <entry>\n    <id>a</id>\n  </entry>\n</feed>\n'
+    frame, entries = feeds._cut(feed, b"\n  <entry>", b"</feed>\n", 1)
+    assert frame == (feed[: feed.index(b"  <entry>")], b"</feed>\n") and b"".join([frame[0], *entries, frame[1]]) == feed
+    with pytest.raises(ValueError, match="did feedgen change"):
+        feeds._cut(feed, b"\n  <entry>", b"</feed>\n", 2)
