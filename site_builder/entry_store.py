@@ -13,8 +13,9 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 try:
     import sqlite3
@@ -118,38 +119,27 @@ class EntryStore:
 
     def read_many(self, names: list[str]) -> dict[str, bytes]:
         """The entries stored under `names` (a missing one is absent), in a few queries, not one per name."""
-        found: dict[str, bytes] = {}
         with self._lock:
             connection = self._connect()
             if connection is None:
-                return found
+                return {}
             try:
-                for start in range(0, len(names), _NAMES_PER_QUERY):
-                    chunk = names[start : start + _NAMES_PER_QUERY]
-                    marks = ",".join("?" * len(chunk))
-                    rows = connection.execute(f"SELECT name, payload FROM entries WHERE name IN ({marks})", chunk).fetchall()
-                    found.update((name, bytes(payload)) for name, payload in rows)
+                return {name: bytes(payload) for name, payload in _named(connection, "name, payload", names)}
             except sqlite3.Error as error:
                 if _damaged(error):
                     self._start_afresh()
                 return {}
-        return found
 
     def which(self, names: list[str]) -> set[str]:
         """Which of `names` are stored, in a few queries."""
-        found: set[str] = set()
         with self._lock:
             connection = self._connect()
             if connection is None:
-                return found
+                return set()
             try:
-                for start in range(0, len(names), _NAMES_PER_QUERY):
-                    chunk = names[start : start + _NAMES_PER_QUERY]
-                    marks = ",".join("?" * len(chunk))
-                    found.update(row[0] for row in connection.execute(f"SELECT name FROM entries WHERE name IN ({marks})", chunk))
+                return {name for (name,) in _named(connection, "name", names)}
             except sqlite3.Error:
                 return set()
-        return found
 
     def write(self, name: str, payload: bytes) -> None:
         with self._lock:
@@ -210,6 +200,13 @@ class EntryStore:
             if self._connection is not None and self._pid == os.getpid():
                 self._connection.close()
             self._connection = None
+
+
+def _named(connection: sqlite3.Connection, columns: str, names: list[str]) -> Iterator[Any]:
+    """`columns` of the entries stored under `names`, _NAMES_PER_QUERY names to a query."""
+    for start in range(0, len(names), _NAMES_PER_QUERY):
+        chunk = names[start : start + _NAMES_PER_QUERY]
+        yield from connection.execute(f"SELECT {columns} FROM entries WHERE name IN ({','.join('?' * len(chunk))})", chunk)
 
 
 def _damaged(error: sqlite3.Error) -> bool:

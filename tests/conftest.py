@@ -14,7 +14,9 @@ import pytest
 
 from site_builder.loader import load_archive
 from site_builder.model import Archive
+from site_builder.pages import PageRenderer
 from site_builder.render import render_site
+from site_builder.views import PageView
 from site_builder.writer import write_site
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,6 +66,20 @@ def edit(project: Path) -> Callable[[str, str, str], Path]:
         return path
 
     return replace
+
+
+@pytest.fixture
+def rendered(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The output path of every page rendered (not read back) from now on in the test, in order."""
+    outputs: list[str] = []
+    render = PageRenderer.render
+
+    def recording(renderer: PageRenderer, view: PageView) -> bytes:
+        outputs.append(view.output)
+        return render(renderer, view)
+
+    monkeypatch.setattr(PageRenderer, "render", recording)
+    return outputs
 
 
 @pytest.fixture(scope="session")

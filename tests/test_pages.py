@@ -18,7 +18,7 @@ from site_builder.pages import TEXT_FIELDS, PageRenderer, archive_outline
 from site_builder.render import render_site
 from site_builder.templates import create_environment, template_names, templates_digest
 from site_builder.urls import SiteUrls
-from site_builder.views import Citations, PageView, page_views
+from site_builder.views import Citations, page_views
 from tests.conftest import ROOT
 
 STATEMENT = "statements/2024-statement-2024-06-25.md"
@@ -71,18 +71,8 @@ def test_the_outline_leaves_out_the_text_and_keeps_what_the_timeline_shows(proje
     assert archive_outline(load_archive(project)) != archive_outline(archive)
 
 
-def test_editing_a_statements_text_renders_its_pages_again_not_the_home_page(
-    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_editing_a_statements_text_renders_its_pages_again_not_the_home_page(project: Path, tmp_path: Path, rendered: list[str]) -> None:
     cache = tmp_path / "cache"
-    rendered: list[str] = []
-    render = PageRenderer.render
-
-    def counted(renderer: PageRenderer, view: PageView) -> bytes:
-        rendered.append(view.output)
-        return render(renderer, view)
-
-    monkeypatch.setattr(PageRenderer, "render", counted)
 
     def build() -> set[str]:
         rendered.clear()
