@@ -137,6 +137,12 @@ class _Staging:
 
 def _move_into_place(staged: Path, target: Path, out: Path) -> None:
     """Rename a staged file over its target, clearing a file or folder of the old site in its way."""
+    with contextlib.suppress(OSError):
+        # Most often the target is a file, or missing from a folder that exists: one rename.
+        # A folder in its place, a file in place of a folder above it, or a missing folder
+        # make the rename fail, and are cleared below.
+        os.replace(staged, target)
+        return
     if target.is_dir():
         shutil.rmtree(target)  # a folder of the old site where the new one has a file
     for parent in reversed(target.relative_to(out).parents):
