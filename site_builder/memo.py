@@ -216,8 +216,14 @@ class Memo:
         """A remembered result, to be read back only if it is needed: None if nothing is
         remembered under `key`, else a function that reads it (and gives None if it proves
         unreadable by then). It counts as reused by this build, read or not, and the store keeps it."""
-        if key is None or not self.knows(kind, key, durable=durable):
-            return None
+        return self.promises(kind, [key], durable=durable)[0]
+
+    def promises(self, kind: str, keys: list[str | None], *, durable: bool = False) -> list[Callable[[], Any | None] | None]:
+        """`promise` for each key, the store asked about them together."""
+        known = self.knows_many(kind, [key for key in keys if key is not None], durable=durable)
+        return [self._promised(kind, key) if key in known else None for key in keys]
+
+    def _promised(self, kind: str, key: str) -> Callable[[], Any | None]:
         entry = (kind, key)
         self._used.add(entry)
         self.reused[kind] += 1

@@ -361,7 +361,7 @@ class Citations:
 
     def _recall(self, kind: str, pages: list[tuple[Any, str]]) -> list[tuple[str | None, _ReadBack | None]]:
         keys = [self._memo.key((item, url, self._site)) for item, url in pages]
-        return [(key, self._memo.promise(kind, key, durable=True)) for key in keys]
+        return list(zip(keys, self._memo.promises(kind, keys, durable=True), strict=True))
 
     def _complete(
         self, kind: str, pages: list[tuple[Any, str]], recalled: list[tuple[str | None, _ReadBack | None]], cite: Callable[..., Citation]
