@@ -483,6 +483,9 @@ def _read_statements(
     results: list[_Read | None] = []
     keys: list[str | None] = []
     files: list[_File] = []
+    # Every path is a file of the statements folder: named as `shown` names it, without asking
+    # the file system a thousand times.
+    folder = reader.project.shown(reader.project.statements) + "/"
     try:
         for path in paths:
             try:
@@ -491,7 +494,7 @@ def _read_statements(
                 results.append((None, [_unreadable(reader.project.shown(path), error)]))
                 keys.append(None)
                 continue
-            key = memo.key((reader.project.shown(path), data, context)) if context is not None else None
+            key = memo.key((folder + path.name, data, context)) if context is not None else None
             keys.append(key)
             results.append(None)
             files.append((len(results) - 1, path, data, key))
