@@ -173,17 +173,7 @@ class Memo:
 
     def recall(self, kind: str, key: str | None, *, durable: bool = False) -> Any | None:
         """A result remembered under `key`, from memory or the store; None if there is none."""
-        if key is None:
-            return None
-        entry = (kind, key)
-        self._used.add(entry)
-        if entry in self._kept:
-            self.reused[kind] += 1
-            return self._kept[entry]
-        stored = self._read_back(entry) if durable else None
-        if stored is not None:
-            self.reused[kind] += 1
-        return stored
+        return None if key is None else self.recall_many(kind, [key], durable=durable).get(key)
 
     def recall_many(self, kind: str, keys: list[str], *, durable: bool = False) -> dict[str, Any]:
         """The results remembered under `keys`, by key (a key with none is absent): those the
@@ -241,9 +231,7 @@ class Memo:
 
     def knows(self, kind: str, key: str | None, *, durable: bool = False) -> bool:
         """Whether a result is remembered under `key`, without reading it back."""
-        if key is None:
-            return False
-        return (kind, key) in self._kept or (durable and self._store is not None and self._store.has(kind, key))
+        return key is not None and key in self.knows_many(kind, [key], durable=durable)
 
     def touch(self, kind: str, key: str) -> None:
         """Mark a durable result as used by this build without reading it, so the store keeps it."""
@@ -252,14 +240,7 @@ class Memo:
 
     def keep(self, kind: str, key: str | None, result: object, *, durable: bool = False) -> None:
         """Remember a result computed for `key` (a None key remembers nothing)."""
-        self.computed[kind] += 1
-        if key is None:
-            return
-        self._used.add((kind, key))
-        if self._hold or not durable:
-            self._kept[(kind, key)] = result
-        if durable and self._store is not None:
-            self._store.put(kind, key, result)
+        self.keep_many(kind, [(key, result)], durable=durable)
 
     def keep_many(self, kind: str, computed: Sequence[tuple[str | None, object]], *, durable: bool = False) -> None:
         """`keep` each (key, result), stored together."""
