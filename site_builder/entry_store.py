@@ -95,27 +95,10 @@ class EntryStore:
                 Path(f"{self.path}{suffix}").unlink()
 
     def read(self, name: str) -> bytes | None:
-        with self._lock:
-            connection = self._connect()
-            if connection is None:
-                return None
-            try:
-                row = connection.execute("SELECT payload FROM entries WHERE name = ?", (name,)).fetchone()
-            except sqlite3.Error as error:
-                if _damaged(error):
-                    self._start_afresh()
-                return None
-        return bytes(row[0]) if row is not None else None
+        return self.read_many([name]).get(name)
 
     def has(self, name: str) -> bool:
-        with self._lock:
-            connection = self._connect()
-            if connection is None:
-                return False
-            try:
-                return connection.execute("SELECT 1 FROM entries WHERE name = ?", (name,)).fetchone() is not None
-            except sqlite3.Error:
-                return False
+        return name in self.which([name])
 
     def read_many(self, names: list[str]) -> dict[str, bytes]:
         """The entries stored under `names` (a missing one is absent), in a few queries, not one per name."""
