@@ -17,6 +17,7 @@ into the first with Pagefind's `mergeIndex`.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import os
@@ -299,6 +300,7 @@ class SearchIndexer:
         self._cores = available_cores()
         self._services: list[_Service] = []
         self._bundles: dict[str, dict[str, bytes]] = {}
+        self._keys: dict[str, str] = {}  # a remembered or indexed shard's key, when the memo remembers
         self._running: dict[str, tuple[str | None, _Shard]] = {}
 
     def __enter__(self) -> SearchIndexer:
@@ -321,6 +323,8 @@ class SearchIndexer:
             if shard in self._bundles or shard in self._running:
                 raise ValueError(f"search shard {shard!r} was handed over in parts")
             key = self._memo.key(_shard_inputs(shard, shard_pages, self._language))
+            if key is not None:
+                self._keys[shard] = key
             remembered = self._memo.recall("search index", key, durable=True)
             if remembered is not None:
                 self._bundles[shard] = remembered
@@ -350,8 +354,10 @@ class SearchIndexer:
             return self._services[-1]
         return min(self._services, key=lambda service: (service.backlog(), service.pages))
 
-    def bundle(self) -> dict[str, bytes]:
-        """The search bundle's files (output path -> bytes), once every shard is indexed."""
+    def bundle(self) -> dict[str, Content]:
+        """The search bundle's files (output path -> content), once every shard is indexed. A
+        shard's files are `Keyed` by the shard's key, so that a rebuild's writer knows an unchanged
+        shard's thousand files by their record instead of reading each back to compare it."""
         for shard in sorted(self._running):  # the first failing shard's problem is raised
             key, running = self._running[shard]
             self._bundles[shard] = running.files()
@@ -362,18 +368,24 @@ class SearchIndexer:
             # Pagefind would then index every page whole, menus and repeated texts included.
             raise _indexing_problem("no page is marked with data-pagefind-body")
         primary, *merged = indexed
-        files = {urls.SEARCH_BUNDLE + path: content for path, content in self._bundles[primary].items()}
+        files = {urls.SEARCH_BUNDLE + path: self._file(primary, path) for path in self._bundles[primary]}
         for shard in merged:
             files.update(
                 {
-                    f"{urls.SEARCH_BUNDLE}{shard}/{path}": content
-                    for path, content in self._bundles[shard].items()
+                    f"{urls.SEARCH_BUNDLE}{shard}/{path}": self._file(shard, path)
+                    for path in self._bundles[shard]
                     if _MERGED_SHARD_FILES.fullmatch(path)
                 }
             )
         listed = json.dumps([f"{shard}/" for shard in merged]) + "\n"
         files[urls.SEARCH_BUNDLE + SHARDS_FILE] = listed.encode()
         return dict(sorted(files.items()))
+
+    def _file(self, shard: str, path: str) -> Content:
+        """A file of a shard's bundle, by its path in the bundle: its bytes are fixed by the shard's key."""
+        content = self._bundles[shard][path]
+        key = self._keys.get(shard)
+        return content if key is None else Keyed(f"{key}/{path}", functools.partial(bytes, content))
 
 
 def search_files(pages: Mapping[str, Content], language: str, memo: Memo | None = None) -> dict[str, bytes]:
@@ -384,4 +396,4 @@ def search_files(pages: Mapping[str, Content], language: str, memo: Memo | None 
     again; the result is the same."""
     with SearchIndexer(language, Memo(remember=False) if memo is None else memo) as indexer:
         indexer.add(pages)
-        return indexer.bundle()
+        return {path: content_of(content) for path, content in indexer.bundle().items()}

@@ -25,7 +25,7 @@ from site_builder.memo import Memo
 from site_builder.model import Archive, Statement
 from site_builder.search import SHARDS_FILE, search_files, shard_of
 from site_builder.views import NO_SCRIPT_POLICY, SEARCH_POLICY
-from site_builder.writer import Keyed
+from site_builder.writer import Keyed, content_of
 from tests.conftest import file_digests
 
 pytest.register_assert_rewrite("tests.browser_support")
@@ -217,7 +217,7 @@ def test_shards_are_spread_over_one_pagefind_process_per_core(site_files: dict[s
         bundle = indexer.bundle()
     assert len(started) == 2
     # Which process indexed the third shard depends on timing; the bundle does not.
-    assert bundle == search_files(pages, "en")
+    assert {path: content_of(content) for path, content in bundle.items()} == search_files(pages, "en")
     assert all(service._process.poll() is not None for service in started), "a Pagefind process outlived its build"
 
 
@@ -357,6 +357,33 @@ def test_a_remembered_shard_is_known_by_its_pages_keys_without_reading_them(site
     edited = {name: Keyed(f"key of {name}", _never_read) for name in pages if shard_of(name) != "2020s"}
     edited.update({name: Keyed(f"new key of {name}", functools.partial(bytes, pages[name])) for name in pages if shard_of(name) == "2020s"})
     assert search_files(edited, "en", memo) == first and counts(memo) == (1, 3)
+
+
+def _bundle(pages: dict[str, bytes], memo: Memo) -> dict[str, object]:
+    with search_module.SearchIndexer("en", memo) as indexer:
+        indexer.add(pages)
+        return dict(indexer.bundle())
+
+
+def test_a_shards_files_are_keyed_by_the_shard_so_a_rebuild_need_not_read_them(site_files: dict[str, bytes]) -> None:
+    pages = html_pages(site_files)
+    memo = Memo()
+    first = _bundle(pages, memo)
+    keys = {path: content.key for path, content in first.items() if isinstance(content, Keyed)}
+    # Every file but the list of shards, which is compared as bytes.
+    assert set(first) - set(keys) == {urls.SEARCH_BUNDLE + SHARDS_FILE}
+    assert {path: content_of(content) for path, content in first.items()} == search_files(pages, "en")
+    # The same key for the same bytes; another key wherever a shard's pages changed, and only there.
+    memo.start_build()
+    edited = dict(pages)
+    page = next(name for name in pages if shard_of(name) == "2020s" and b"data-pagefind-body" in pages[name])
+    edited[page] = pages[page].replace(b"</main>", b"<p>an added paragraph</p></main>", 1)
+    again = _bundle(edited, memo)
+    changed = {path for path, content in again.items() if isinstance(content, Keyed) and keys.get(path) != content.key}
+    in_2020s = {path for path in keys if path.startswith(urls.SEARCH_BUNDLE + "2020s/")}
+    assert changed == in_2020s
+    # Without a memo that remembers, files are plain bytes.
+    assert not any(isinstance(content, Keyed) for content in _bundle(pages, Memo(remember=False)).values())
 
 
 def test_indexing_does_not_depend_on_page_order(site_files: dict[str, bytes]) -> None:
