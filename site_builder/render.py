@@ -19,7 +19,7 @@ from .csl import CslFormatter
 from .memo import Memo
 from .model import Archive
 from .pages import PageRenderer
-from .search import SearchIndexer, shard_of
+from .search import SearchIndexer, shards_of
 from .templates import CompiledAhead, CompiledTemplates, compile_all, create_environment, templates_digest
 from .views import Citations, PageCitation, PageView, page_views
 from .writer import Content, Keyed, content_of
@@ -130,16 +130,17 @@ def _pages_by_shard(
     for old, new in redirects:
         for kind in urls.CITATION_FORMATS:
             moved.setdefault(urls.citation(new.lstrip("/"), kind), []).append(urls.citation(old.lstrip("/"), kind))
+    plan = shards_of(view.output for view in views)
     by_shard: dict[str, list[PageView]] = {}
     for view in views:
-        by_shard.setdefault(shard_of(view.output), []).append(view)
+        by_shard.setdefault(plan[view.output], []).append(view)
     # Shards with pages to render go first, so that on a rebuild their indexing overlaps the
     # reading back of the others instead of being waited for at the end; among them, those whose
     # pages need no citation still being formatted, which are rendered meanwhile; then the
     # largest, whose indexing takes longest (a rebuild waits for a decade's, not the site's few pages).
     remembered = renderer.remembered(views)
-    shards = sorted(by_shard.values(), key=lambda shard_views: _shard_order(shard_views, remembered))
-    for shard_views in shards:
+    shards = sorted(by_shard.items(), key=lambda shard: _shard_order(shard[1], remembered))
+    for shard, shard_views in shards:
         pages: dict[str, Content] = {}
         for view in shard_views:
             pages[view.output] = renderer.output(view)
@@ -149,7 +150,7 @@ def _pages_by_shard(
                     yield name, content
                     for old in moved.get(name, ()):
                         yield old, content
-        indexer.add(pages)
+        indexer.add(shard, pages)
 
 
 def _shard_order(views: list[PageView], remembered: set[str]) -> tuple[bool, bool, int]:

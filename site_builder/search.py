@@ -7,9 +7,9 @@ output files, swapped in atomically with them: a failed indexing leaves the prev
 The pages are handed over in the order of their paths, so the bundle is the same on every
 machine (Pagefind's command takes a folder's pages in the order the file system lists them).
 
-The index is split into shards by output path (the claims, each decade of report years, the
-rest), each a Pagefind index of its own, remembered by the build's memo, so an edit re-indexes
-only its shard. The first shard keeps Pagefind's whole bundle at the bundle's folder; the
+The index is split into shards by output path (the claims, each decade of report years, split
+into runs of years once a decade is large, the rest), each a Pagefind index of its own,
+remembered by the build's memo, so an edit re-indexes only its shard. The first shard keeps Pagefind's whole bundle at the bundle's folder; the
 others keep only their index below it, listed in `shards.json`, and the search page merges them
 into the first with Pagefind's `mergeIndex`.
 """
@@ -26,7 +26,8 @@ import select
 import shutil
 import subprocess
 import threading
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -55,6 +56,9 @@ _MARK = b" data-pagefind-body"
 _HEAD_READ_BY_PAGEFIND = re.compile(rb"(?i)data-pagefind|\sid\s*=")
 _TITLE = re.compile(rb"(?is)<title>.*?</title>")
 _YEAR_FOLDER = re.compile(r"([0-9]{3})[0-9]/")
+# A decade's shard is split into runs of years once it holds more pages than this (`shards_of`).
+SHARD_PAGES = 60
+_RUNS_OF_A_DECADE = (1, 2, 5, 10)
 _KEPT_ERROR_OUTPUT = 4096  # bytes of Pagefind's error output kept for a failure's message
 
 
@@ -250,15 +254,48 @@ def _shown(answer: dict[str, Any]) -> str:
 
 
 def shard_of(output_path: str) -> str:
-    """The search shard of a page, by its output path: "claims" for the claim pages, the
-    decade ("2010s") for pages below a year's folder ("2013/..."), "site" for the rest.
-    Shard names are folders of the published bundle: keep them stable."""
+    """The search shard a page belongs to before a large decade is split (see `shards_of`), by its
+    output path: "claims" for the claim pages, the decade ("2010s") for pages below a year's
+    folder ("2013/..."), "site" for the rest."""
     if output_path.startswith("claims/"):
         return "claims"
     year = _YEAR_FOLDER.match(output_path)
     if year is not None:
         return f"{year.group(1)}0s"
     return "site"
+
+
+def shards_of(output_paths: Iterable[str]) -> dict[str, str]:
+    """The search shard of each page of a site, by the pages' output paths: `shard_of`, except
+    that a decade of more than SHARD_PAGES pages is split into equal runs of years (halves,
+    fifths or single years; "2020-2024", "2025-2029"), the fewest that bring each run to
+    SHARD_PAGES pages on average. Shard names are folders of the published bundle.
+
+    Re-indexing a shard costs about 2.5 ms a page, and an edit re-indexes its page's whole shard;
+    each shard also costs the search page a request per query, so shards are not made smaller
+    than that. Adding pages to a decade can split it; that re-indexes only that decade, which
+    changed anyway."""
+    paths = list(output_paths)
+    first = {path: shard_of(path) for path in paths}
+    sizes = Counter(first.values())
+    plan: dict[str, str] = {}
+    for path, shard in first.items():
+        runs = next((runs for runs in _RUNS_OF_A_DECADE if sizes[shard] <= SHARD_PAGES * runs), _RUNS_OF_A_DECADE[-1])
+        if runs == 1 or _YEAR_FOLDER.match(path) is None:
+            plan[path] = shard
+            continue
+        decade, years = int(shard[:-1]), 10 // runs
+        start = decade + (int(path[:4]) - decade) // years * years
+        plan[path] = f"{start}" if years == 1 else f"{start}-{start + years - 1}"
+    return plan
+
+
+def _grouped(plan: Mapping[str, str]) -> dict[str, list[str]]:
+    """The pages of each shard, from a page -> shard plan."""
+    shards: dict[str, list[str]] = {}
+    for path, shard in plan.items():
+        shards.setdefault(shard, []).append(path)
+    return shards
 
 
 def _as_indexed(page: bytes) -> bytes:
@@ -311,35 +348,32 @@ class SearchIndexer:
         for service in self._services:
             service.close()
 
-    def add(self, pages: Mapping[str, Content]) -> None:
-        """Hand over pages (output path -> content); each of their shards must be complete.
+    def add(self, shard: str, pages: Mapping[str, Content]) -> None:
+        """Hand over a shard's pages (output path -> content), all of them at once.
 
         A shard is known by all its pages, marked or not, so that a remembered shard's pages are
         never read; a shard with no marked page is remembered as an empty bundle."""
-        shards: dict[str, dict[str, Content]] = {}
-        for name in sorted(pages):
-            shards.setdefault(shard_of(name), {})[name] = pages[name]
-        for shard, shard_pages in shards.items():
-            if shard in self._bundles or shard in self._running:
-                raise ValueError(f"search shard {shard!r} was handed over in parts")
-            key = self._memo.key(_shard_inputs(shard, shard_pages, self._language))
-            if key is not None:
-                self._keys[shard] = key
-            remembered = self._memo.recall("search index", key, durable=True)
-            if remembered is not None:
-                self._bundles[shard] = remembered
-                continue
-            # The mark is in the body, which `_as_indexed` leaves whole.
-            marked = {
-                name: _as_indexed(content)
-                for name, content in ((name, content_of(page)) for name, page in shard_pages.items())
-                if _MARK in content
-            }
-            if not marked:
-                self._bundles[shard] = {}
-                self._memo.keep("search index", key, self._bundles[shard], durable=True)
-                continue
-            self._running[shard] = (key, self._service().index(self._language, marked))
+        if shard in self._bundles or shard in self._running:
+            raise ValueError(f"search shard {shard!r} was handed over in parts")
+        shard_pages = {name: pages[name] for name in sorted(pages)}
+        key = self._memo.key(_shard_inputs(shard, shard_pages, self._language))
+        if key is not None:
+            self._keys[shard] = key
+        remembered = self._memo.recall("search index", key, durable=True)
+        if remembered is not None:
+            self._bundles[shard] = remembered
+            return
+        # The mark is in the body, which `_as_indexed` leaves whole.
+        marked = {
+            name: _as_indexed(content)
+            for name, content in ((name, content_of(page)) for name, page in shard_pages.items())
+            if _MARK in content
+        }
+        if not marked:
+            self._bundles[shard] = {}
+            self._memo.keep("search index", key, self._bundles[shard], durable=True)
+            return
+        self._running[shard] = (key, self._service().index(self._language, marked))
 
     def _service(self) -> _Service:
         """A new service while there are fewer than cores (each holds its shards' indexes, so
@@ -390,10 +424,11 @@ class SearchIndexer:
 
 def search_files(pages: Mapping[str, Content], language: str, memo: Memo | None = None) -> dict[str, bytes]:
     """Pagefind's bundle for the given HTML pages (output path -> bytes), as output files
-    below the search bundle's folder, one shard per `shard_of`.
+    below the search bundle's folder, one shard per `shards_of`.
 
     With a memo kept from an earlier build, only the shards whose pages changed are indexed
     again; the result is the same."""
     with SearchIndexer(language, Memo(remember=False) if memo is None else memo) as indexer:
-        indexer.add(pages)
+        for shard, names in _grouped(shards_of(pages)).items():
+            indexer.add(shard, {name: pages[name] for name in names})
         return {path: content_of(content) for path, content in indexer.bundle().items()}

@@ -23,10 +23,11 @@ from site_builder.cli import main
 from site_builder.errors import ContentErrors
 from site_builder.memo import Memo
 from site_builder.model import Archive, Statement
-from site_builder.search import SHARDS_FILE, search_files, shard_of
+from site_builder.search import SHARD_PAGES, SHARDS_FILE, search_files, shard_of, shards_of
 from site_builder.views import NO_SCRIPT_POLICY, SEARCH_POLICY
-from site_builder.writer import Keyed, content_of
-from tests.conftest import file_digests
+from site_builder.render import render_site
+from site_builder.writer import Keyed, content_of, write_site
+from tests.conftest import ROOT, file_digests
 
 pytest.register_assert_rewrite("tests.browser_support")
 from tests.browser_support import HOST, Watched, open_page, serve_folder  # noqa: E402
@@ -103,6 +104,47 @@ def test_the_search_bundle_is_built_with_the_site(site_files: dict[str, bytes], 
 )
 def test_shard_of_a_page_by_its_output_path(path: str, shard: str) -> None:
     assert shard_of(path) == shard
+
+
+def _decade(start: int, pages_a_year: int) -> list[str]:
+    return [f"{year}/page-{page}/index.html" for year in range(start, start + 10) for page in range(pages_a_year)]
+
+
+def test_a_large_decade_is_split_into_runs_of_years() -> None:
+    assert SHARD_PAGES == 60
+    small = _decade(2010, 6)  # 60 pages: one shard
+    halves = _decade(2020, 11)  # 110: two runs of five years
+    fifths = _decade(2030, 13)  # 130 > 2 x 60: five runs of two years
+    single = _decade(2040, 31)  # 310 > 5 x 60: a shard a year
+    huge = _decade(2050, 100)  # never finer than a year
+    many_claims = [f"claims/claim-{number}/index.html" for number in range(200)]  # only decades are split
+    plan = shards_of([*small, *halves, *fifths, *single, *huge, *many_claims, "index.html", "2020.html"])
+    assert {plan[path] for path in small} == {"2010s"}
+    assert plan["2020/page-0/index.html"] == plan["2024/page-10/index.html"] == "2020-2024"
+    assert plan["2025/page-0/index.html"] == plan["2029/page-10/index.html"] == "2025-2029"
+    assert [plan[f"{year}/page-0/index.html"] for year in range(2030, 2040, 2)] == ["2030-2031", "2032-2033", "2034-2035", "2036-2037", "2038-2039"]
+    assert plan["2031/page-12/index.html"] == "2030-2031"
+    assert {plan[f"{year}/page-30/index.html"] for year in range(2040, 2050)} == {str(year) for year in range(2040, 2050)}
+    assert plan["2057/page-99/index.html"] == "2057"
+    assert {plan[path] for path in many_claims} == {"claims"}
+    assert plan["index.html"] == plan["2020.html"] == "site"
+    # A page's shard depends on its decade's size only: the same pages in another site, the same shards.
+    assert shards_of(halves) == {path: plan[path] for path in halves}
+    assert set(shards_of(_decade(2020, 7)).values()) == {"2020-2024", "2025-2029"}  # 70 pages
+
+
+def test_a_split_decade_is_indexed_and_listed_shard_by_shard() -> None:
+    pages = {
+        path: f"<html><head><title>{path}</title></head><body><main data-pagefind-body><h1>Page {path}</h1>"
+        f"<p>word{path[:4]}</p></main></body></html>".encode()
+        for path in _decade(2020, 7)
+    }
+    bundle = search_files(pages, "en")
+    # The first half is the primary, at the bundle's folder; the second is merged.
+    assert json.loads(bundle[urls.SEARCH_BUNDLE + SHARDS_FILE]) == ["2025-2029/"]
+    for folder, years in (("", range(2020, 2025)), ("2025-2029/", range(2025, 2030))):
+        entry = json.loads(bundle[f"{urls.SEARCH_BUNDLE}{folder}pagefind-entry.json"])
+        assert entry["languages"]["en"]["page_count"] == 7 * len(years), folder
 
 
 def html_pages(site_files: dict[str, bytes]) -> dict[str, bytes]:
@@ -211,9 +253,8 @@ def test_shards_are_spread_over_one_pagefind_process_per_core(site_files: dict[s
     started = _started_services(monkeypatch)
     pages = html_pages(site_files)
     with search_module.SearchIndexer("en", Memo()) as indexer:
-        for shard in ("2010s", "2020s", "claims"):  # three shards with marked pages, in turn
-            indexer.add({name: content for name, content in pages.items() if shard_of(name) == shard})
-        indexer.add({name: content for name, content in pages.items() if shard_of(name) == "site"})
+        for shard in ("2010s", "2020s", "claims", "site"):  # three shards with marked pages, in turn, then one without
+            indexer.add(shard, {name: content for name, content in pages.items() if shard_of(name) == shard})
         bundle = indexer.bundle()
     assert len(started) == 2
     # Which process indexed the third shard depends on timing; the bundle does not.
@@ -236,10 +277,10 @@ def test_a_shard_goes_to_an_idle_pagefind_process_before_one_given_fewer_pages(t
     started = _started_services(monkeypatch)
     page = next(iter(PAGE.values()))
     with search_module.SearchIndexer("en", Memo()) as indexer:
-        indexer.add({"2024/slow/index.html": page})  # the first process, busy from now on
-        indexer.add({"claims/one/index.html": page, "claims/two/index.html": page})  # the second
+        indexer.add("2020s", {"2024/slow/index.html": page})  # the first process, busy from now on
+        indexer.add("claims", {"claims/one/index.html": page, "claims/two/index.html": page})  # the second
         _wait_until_idle(started[1])
-        indexer.add({"2013/one/index.html": page})
+        indexer.add("2010s", {"2013/one/index.html": page})
         assert [service.pages for service in started] == [1, 3]
     assert all(service._process.poll() is not None for service in started), "a Pagefind process outlived its build"
 
@@ -252,7 +293,7 @@ def test_shards_handed_over_while_pagefind_is_busy_use_one_process_per_core(tmp_
     shards = [{"2024/one/index.html": page}, {"claims/one/index.html": page, "claims/two/index.html": page}, {"2013/one/index.html": page}]
     with search_module.SearchIndexer("en", Memo()) as indexer:
         for shard in shards:
-            indexer.add(shard)
+            indexer.add(shard_of(next(iter(shard))), shard)
         # NewIndex, AddFile per page, GetFiles: 3 and 4 requests, then the third shard's 3 join the first's.
         assert [service.backlog() for service in started] == [6, 4]
     assert all(service._process.poll() is not None for service in started), "a Pagefind process outlived its build"
@@ -360,8 +401,10 @@ def test_a_remembered_shard_is_known_by_its_pages_keys_without_reading_them(site
 
 
 def _bundle(pages: dict[str, bytes], memo: Memo) -> dict[str, object]:
+    plan = shards_of(pages)
     with search_module.SearchIndexer("en", memo) as indexer:
-        indexer.add(pages)
+        for shard in sorted(set(plan.values())):
+            indexer.add(shard, {name: content for name, content in pages.items() if plan[name] == shard})
         return dict(indexer.bundle())
 
 
@@ -482,6 +525,33 @@ def test_one_query_finds_pages_of_several_shards(search_page: tuple[Page, Watche
     found = search(page, "judicial")
     assert len(found) < 20 and {shard_of_result(href) for href in found} == {"2010s", "2020s", "claims"}, found
     assert not warnings, warnings
+
+
+@pytest.mark.browser
+def test_a_site_whose_decades_are_split_is_searched_across_all_their_shards(
+    archive: Archive, new_context: Callable[..., Watched], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The real archive's decades are far below SHARD_PAGES; at two pages a shard, each is split into years.
+    monkeypatch.setattr(search_module, "SHARD_PAGES", 2)
+    files = render_site(archive, ROOT)
+    merged = json.loads(files[urls.SEARCH_BUNDLE + SHARDS_FILE])
+    years = [year.year for year in archive.years]  # each has its page, marked for the index
+    assert merged == [f"{year}/" for year in years[1:]] + ["claims/"]
+    out = tmp_path / "_site"
+    write_site(files.items(), out)
+    with serve_folder(out) as origin:
+        watched = new_context()
+        page = open_page(watched, f"{origin}/search/")
+        warnings: list[str] = []
+        page.on("console", lambda message: warnings.append(message.text) if message.type == "warning" else None)
+        page.locator("#search-query:enabled").wait_for()
+        for statement in archive.archived:
+            phrase = f'"{middle_words(statement.plain_text)}"'
+            assert f"/{statement.url}" in search(page, phrase), phrase
+        found = search(page, "judicial")
+        assert len({href.strip("/").split("/")[0] for href in found if href.strip("/")[:1].isdigit()}) >= 2, found
+        assert not warnings, warnings
+        watched.assert_clean("searching")
 
 
 @pytest.mark.browser
