@@ -23,9 +23,9 @@ from site_builder.cli import main
 from site_builder.errors import ContentErrors
 from site_builder.memo import Memo
 from site_builder.model import Archive, Statement
+from site_builder.render import render_site
 from site_builder.search import SHARD_PAGES, SHARDS_FILE, search_files, shard_of, shards_of
 from site_builder.views import NO_SCRIPT_POLICY, SEARCH_POLICY
-from site_builder.render import render_site
 from site_builder.writer import Keyed, content_of, write_site
 from tests.conftest import ROOT, file_digests
 
@@ -122,7 +122,13 @@ def test_a_large_decade_is_split_into_runs_of_years() -> None:
     assert {plan[path] for path in small} == {"2010s"}
     assert plan["2020/page-0/index.html"] == plan["2024/page-10/index.html"] == "2020-2024"
     assert plan["2025/page-0/index.html"] == plan["2029/page-10/index.html"] == "2025-2029"
-    assert [plan[f"{year}/page-0/index.html"] for year in range(2030, 2040, 2)] == ["2030-2031", "2032-2033", "2034-2035", "2036-2037", "2038-2039"]
+    assert [plan[f"{year}/page-0/index.html"] for year in range(2030, 2040, 2)] == [
+        "2030-2031",
+        "2032-2033",
+        "2034-2035",
+        "2036-2037",
+        "2038-2039",
+    ]
     assert plan["2031/page-12/index.html"] == "2030-2031"
     assert {plan[f"{year}/page-30/index.html"] for year in range(2040, 2050)} == {str(year) for year in range(2040, 2050)}
     assert plan["2057/page-99/index.html"] == "2057"
