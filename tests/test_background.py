@@ -24,6 +24,22 @@ def test_the_value_comes_back() -> None:
     assert Forked(lambda: big).result() == big
 
 
+def test_a_large_value_does_not_keep_the_process_waiting_for_the_caller_to_ask() -> None:
+    # Through a pipe, the process would wait with its value until `result()` read it.
+    big = b"x" * 20_000_000
+    forked = Forked(lambda: big)
+    deadline = time.monotonic() + 20
+    while forked._process.is_alive():
+        assert time.monotonic() < deadline, "the forked process waited for its value to be read"
+        time.sleep(0.01)
+    assert forked.result() == big
+
+
+def test_a_value_that_cannot_be_pickled_is_a_failure() -> None:
+    with pytest.raises(BackgroundError, match="pickle"):
+        Forked(lambda: lambda: None).result()
+
+
 def test_a_failure_is_raised_with_its_traceback() -> None:
     with pytest.raises(BackgroundError, match="ValueError: no feed for you") as raised:
         Forked(_fails).result()
