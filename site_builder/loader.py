@@ -482,6 +482,7 @@ def _read_statements(
         standby = Standby(reader.prepare, functools.partial(_read_files, reader))
     results: list[_Read | None] = []
     keys: list[str | None] = []
+    parts_shown: dict[int, tuple[str | None, ...]] = {}  # by place: how each of `_digested_parts` is shown
     files: list[_File] = []
     # Every path is a file of the statements folder: named as `shown` names it, without asking
     # the file system a thousand times.
@@ -514,7 +515,8 @@ def _read_statements(
         pending: list[_File] = []
         for file in wanted:
             if file[3] in remembered:
-                results[file[0]] = (remembered[file[3]], [])
+                statement, lines, parts_shown[file[0]] = remembered[file[3]]
+                results[file[0]] = ((statement, lines), [])
             else:
                 pending.append(file)
         fresh = list(zip(pending, _read_pending(reader, pending, workers), strict=True))
@@ -523,21 +525,36 @@ def _read_statements(
     finally:
         if standby is not None:
             standby.close()
-    for (index, _, _, _), fresh_result in fresh:
+    kept: list[tuple[str | None, object]] = []
+    for (index, _, _, key), fresh_result in fresh:
         results[index] = fresh_result
-    # Problems are never remembered, so that each is reported again until it is fixed.
-    memo.keep_many(
-        "statement", [(key, found) for (_, _, _, key), (found, problems) in fresh if found is not None and not problems], durable=True
-    )
+        found, problems = fresh_result
+        if found is not None:
+            parts_shown[index] = tuple(memo.shown(part) for part in _digested_parts(found[0]))
+            # Problems are never remembered, so that each is reported again until it is fixed.
+            if not problems:
+                kept.append((key, (*found, parts_shown[index])))
+    memo.keep_many("statement", kept, durable=True)
     read: list[tuple[Statement, LineMap]] = []
-    for result, key in zip(results, keys, strict=True):
+    for index, (result, key) in enumerate(zip(results, keys, strict=True)):
         assert result is not None
         found, problems = result
         errors.extend(problems)
         if found is not None:
             memo.register(found[0], key)  # a statement is a pure function of its file's bytes and context
+            for part, shown in zip(_digested_parts(found[0]), parts_shown[index], strict=True):
+                memo.remember_shown(part, shown)
             read.append(found)
     return read
+
+
+def _digested_parts(statement: Statement) -> list[object]:
+    """The parts of a statement that views hold apart from it (a claim's passages in the claim
+    pages, its claims in the claim matrix), so digest again on every build; each is stored shown
+    with the statement, so that a rebuild does not walk through a thousand statements' claims."""
+    parts: list[object] = [statement.source, statement.claims, statement.report_quotes, statement.versions, statement.related]
+    parts += [made.passages for made in statement.claims]
+    return parts
 
 
 def _read_pending(reader: _StatementReader, pending: list[_File], workers: int) -> list[_Read]:

@@ -63,6 +63,18 @@ class Fingerprints:
         inputs already digested (a statement read from a file's bytes and context)."""
         self._known[id(value)] = (type(value).__qualname__ + "#" + digest, value)
 
+    def shown(self, value: object) -> str | None:
+        """How `value` is shown in the digests of whatever holds it (None: it does not show its content)."""
+        try:
+            return self._shown(value)
+        except _Opaque:
+            return None
+
+    def remember_shown(self, value: object, shown: str) -> None:
+        """Take `shown` as how `value` is shown: what `shown(value)` gave for an equal value (an
+        earlier build's copy), so that digests come out the same without walking through it."""
+        self._known[id(value)] = (shown, value)
+
     def _shown(self, value: Any) -> str:
         kind = type(value)
         if kind is bytes:
@@ -237,6 +249,15 @@ class Memo:
         """Mark a durable result as used by this build without reading it, so the store keeps it."""
         if self._store is not None:
             self._store.touch(kind, key)
+
+    def shown(self, value: object) -> str | None:
+        """See Fingerprints.shown (None when the memo digests nothing)."""
+        return self._fingerprints.shown(value) if self._remember else None
+
+    def remember_shown(self, value: object, shown: str | None) -> None:
+        """See Fingerprints.remember_shown (a None `shown` remembers nothing)."""
+        if shown is not None and self._remember:
+            self._fingerprints.remember_shown(value, shown)
 
     def keep(self, kind: str, key: str | None, result: object, *, durable: bool = False) -> None:
         """Remember a result computed for `key` (a None key remembers nothing)."""

@@ -25,11 +25,11 @@ from site_builder.entry_store import FILE_NAME, EntryStore
 from site_builder.errors import ContentErrors
 from site_builder.loader import load_archive
 from site_builder.manifest import Manifest
-from site_builder.memo import Fingerprints, Memo
+from site_builder.memo import Fingerprints, Memo, digest
 from site_builder.model import Archive
 from site_builder.pages import PageRenderer
 from site_builder.render import render_site
-from site_builder.views import PageView, page_views
+from site_builder.views import PageView, claim_occurrences, matrix_texts, page_views
 
 from .conftest import file_digests
 
@@ -311,6 +311,25 @@ def test_fingerprints_follow_every_field_and_trust_registered_digests(archive: A
     assert registered.of(statement) != first and registered.of(statement) == registered.of(statement)
     assert Fingerprints().of(["a", ("b", None)]) != Fingerprints().of(["a", ("b", "None")])
     assert Fingerprints().of(object()) is None
+
+
+def test_a_statement_read_back_brings_how_its_parts_are_shown_and_they_digest_as_when_walked(project: Path, tmp_path: Path) -> None:
+    store = tmp_path / "results"
+    load_archive(project, memo=Memo(remember=False, store=BuildCache(store)))
+    memo = Memo(remember=False, store=BuildCache(store))
+    archive = load_archive(project, memo=memo)
+    assert memo.reused["statement"] == len(archive.statements) and memo.computed["statement"] == 0
+    annotated = [statement for statement in archive.statements if statement.claims]
+    assert annotated
+    for statement in annotated:
+        # Known without walking through them (the claim matrix and the claim pages hold these)...
+        known = memo._fingerprints._known
+        assert id(statement.claims) in known and all(id(made.passages) in known for made in statement.claims)
+        # ...and shown exactly as walking through them shows them: the same keys as a build without the cache.
+        for part in (statement.claims, statement.source, *(made.passages for made in statement.claims)):
+            assert memo.key(part) == digest(part)
+    assert memo.key(claim_occurrences(archive)) == digest(claim_occurrences(archive))
+    assert memo.key(matrix_texts(archive)) == digest(matrix_texts(archive))
 
 
 def test_views_take_remembered_citations_without_formatting_again(archive: Archive, tmp_path: Path) -> None:
