@@ -14,12 +14,20 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command")
     build_cmd = commands.add_parser("build", help="build the site (the default)")
     for command in (parser, build_cmd):
-        command.add_argument("--out", type=Path, default=None, help="output folder (default: _site)")
-        command.add_argument("--base-url", default=None, help="absolute URL the site is published at")
+        # Given before or after the verb. The verb's copies have no default: argparse would let
+        # theirs replace a value given before the verb (`--out dist build` building into _site).
+        unset: object = None if command is parser else argparse.SUPPRESS
+        command.add_argument("--out", type=Path, default=unset, help="output folder (default: _site)")
+        command.add_argument("--base-url", default=unset, help="absolute URL the site is published at")
         command.add_argument(
-            "--cache", type=Path, default=None, help="folder of the build cache: formatted citations and other results (default: .cache)"
+            "--cache", type=Path, default=unset, help="folder of the build cache: formatted citations and other results (default: .cache)"
         )
-        command.add_argument("--no-cache", action="store_true", help="compute everything afresh and keep nothing")
+        command.add_argument(
+            "--no-cache",
+            action="store_true",
+            default=False if command is parser else argparse.SUPPRESS,
+            help="compute everything afresh and keep nothing",
+        )
     commands.add_parser("check", help="validate the content and report every problem")
     commands.add_parser("lock", help="record newly published URLs and feed ids in data/published.lock")
     serve_cmd = commands.add_parser("serve", help="preview on localhost, rebuilding and reloading on every change")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from site_builder.cli import main
+from site_builder.commands import build as build_command
 from tests.conftest import ROOT
 
 
@@ -24,6 +25,24 @@ def test_build_writes_and_reports_one_line(project: Path, capsys: pytest.Capture
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 1 and lines[0].startswith("Built ") and " pages (" in lines[0]
     assert (out / "2024/statement-2024-06-25/index.html").is_file()
+
+
+@pytest.mark.parametrize("verb_first", [False, True])
+def test_build_options_count_before_or_after_the_verb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, verb_first: bool) -> None:
+    asked: list[tuple[object, ...]] = []
+    monkeypatch.setattr(build_command, "build", lambda *args: asked.append(args) or 0)
+    options = ["--out", str(tmp_path / "dist"), "--base-url", "https://example.org/tip/", "--cache", str(tmp_path / "c")]
+    assert main(["--root", str(tmp_path), *(["build", *options] if verb_first else [*options, "build"])]) == 0
+    assert (
+        main(["--root", str(tmp_path), "--no-cache", "build"] if not verb_first else ["--root", str(tmp_path), "build", "--no-cache"]) == 0
+    )
+    assert main(["--root", str(tmp_path), "build"]) == 0
+    resolved = tmp_path.resolve()
+    assert asked == [
+        (resolved, tmp_path / "dist", "https://example.org/tip/", tmp_path / "c"),
+        (resolved, resolved / "_site", None, None),
+        (resolved, resolved / "_site", None, resolved / ".cache"),
+    ]
 
 
 def test_problems_are_listed_one_per_line(project: Path, edit: Callable[[str, str, str], Path], capsys: pytest.CaptureFixture[str]) -> None:
