@@ -30,7 +30,12 @@ def test_build_writes_and_reports_one_line(project: Path, capsys: pytest.Capture
 @pytest.mark.parametrize("verb_first", [False, True])
 def test_build_options_count_before_or_after_the_verb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, verb_first: bool) -> None:
     asked: list[tuple[object, ...]] = []
-    monkeypatch.setattr(build_command, "build", lambda *args: asked.append(args) or 0)
+
+    def build(*args: object) -> int:
+        asked.append(args)
+        return 0
+
+    monkeypatch.setattr(build_command, "build", build)
     options = ["--out", str(tmp_path / "dist"), "--base-url", "https://example.org/tip/", "--cache", str(tmp_path / "c")]
     assert main(["--root", str(tmp_path), *(["build", *options] if verb_first else [*options, "build"])]) == 0
     assert (

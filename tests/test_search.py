@@ -26,7 +26,7 @@ from site_builder.model import Archive, Statement
 from site_builder.render import render_site
 from site_builder.search import SHARD_PAGES, SHARDS_FILE, search_files, shard_of, shards_of
 from site_builder.views import NO_SCRIPT_POLICY, SEARCH_POLICY
-from site_builder.writer import Keyed, content_of, write_site
+from site_builder.writer import Content, Keyed, content_of, write_site
 from tests.conftest import ROOT, file_digests
 
 pytest.register_assert_rewrite("tests.browser_support")
@@ -406,7 +406,7 @@ def test_a_remembered_shard_is_known_by_its_pages_keys_without_reading_them(site
     assert search_files(edited, "en", memo) == first and counts(memo) == (1, 3)
 
 
-def _bundle(pages: dict[str, bytes], memo: Memo) -> dict[str, object]:
+def _bundle(pages: dict[str, bytes], memo: Memo) -> dict[str, Content]:
     plan = shards_of(pages)
     with search_module.SearchIndexer("en", memo) as indexer:
         for shard in sorted(set(plan.values())):
