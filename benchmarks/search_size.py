@@ -1,6 +1,7 @@
 """Measure: the size of the search index, and what the search page downloads for one query.
 
-Builds the real archive into a temporary folder, sums the Pagefind bundle on disk, then opens
+Builds the real archive into a temporary folder (or takes a site already built, named on the
+command line), sums the Pagefind bundle on disk, then opens
 /search/ in Debian's chromium, runs a query and adds up the bytes of every response. Rerun
 with `make bench`; it prints figures and never fails a test run.
 """
@@ -48,11 +49,16 @@ def kib(size: int) -> str:
     return f"{size / 1024:7.1f} KiB"
 
 
-def main() -> None:
+def main(built: Path | None = None) -> None:
+    """Measure the real archive, built afresh, or an already built site (`built`, e.g. a
+    generated archive's: `python benchmarks/search_size.py path/to/_site`)."""
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "_site"
-        files = render_site(load_archive(ROOT), ROOT)
-        write_site(files.items(), out)
+        if built is None:
+            files = render_site(load_archive(ROOT), ROOT)
+            write_site(files.items(), out)
+        else:
+            out = built
         bundle = [path for path in (out / urls.SEARCH_BUNDLE).rglob("*") if path.is_file()]
         index = [p for p in bundle if p.parent.name in ("index", "fragment", "filter") or p.suffix == ".pf_meta"]
         print(f"Search bundle: {len(bundle)} files, {kib(sum(p.stat().st_size for p in bundle))}")
@@ -85,4 +91,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else None)
