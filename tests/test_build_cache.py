@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import zlib
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -110,7 +111,8 @@ def test_damaged_or_foreign_entries_are_misses(project: Path, tmp_path: Path) ->
         assert entries
         for number, (name, data) in enumerate(entries):
             # Truncated, a flipped byte, or a valid checksum over something that is not a pickle.
-            damaged = (data[: len(data) // 2], data[:-1] + bytes([data[-1] ^ 1]), data[:32] + b"not a pickle")[number % 3]
+            not_a_pickle = zlib.crc32(b"not a pickle").to_bytes(4, "big") + b"not a pickle"
+            damaged = (data[: len(data) // 2], data[:-1] + bytes([data[-1] ^ 1]), not_a_pickle)[number % 3]
             connection.execute("UPDATE entries SET payload = ? WHERE name = ?", (damaged, name))
     warm, memo = _build(project, cache)
     assert warm == cold
