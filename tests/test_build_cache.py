@@ -4,6 +4,7 @@ nothing in the output."""
 
 from __future__ import annotations
 
+import gc
 import shutil
 import sqlite3
 import subprocess
@@ -12,11 +13,12 @@ import zlib
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from jinja2 import Environment
 
-from site_builder import build_cache, loader, views
+from site_builder import build_cache, loader, views, writer
 from site_builder.background import Standby
 from site_builder.build_cache import BuildCache
 from site_builder.citation_cache import CitationCache
@@ -71,6 +73,22 @@ def test_a_warm_rebuild_reads_everything_back_and_equals_a_fresh_build(project: 
     assert memo.computed["page"] == 0 and memo.computed["statement"] == 0 and memo.computed["statement citation"] == 0
     assert memo.reused["page"] == pages and memo.reused["statement"] == 12
     assert warm == render_site(load_archive(project), project), "a build without any cache gives the same bytes"
+
+
+def test_a_build_freezes_its_archive_for_the_cycle_collector_while_it_writes(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    frozen: list[int] = []
+    write_site = writer.write_site
+
+    def watched(*args: Any, **options: Any) -> list[str]:
+        frozen.append(gc.get_freeze_count())
+        return write_site(*args, **options)
+
+    monkeypatch.setattr(writer, "write_site", watched)
+    assert main(_cli_build(project, tmp_path / "out", tmp_path / "cache")) == 0
+    assert frozen and frozen[0] > 1000, "the archive was not frozen"
+    assert gc.get_freeze_count() == 0, "a build left objects frozen"
 
 
 def test_a_rebuild_compiles_no_template_again(

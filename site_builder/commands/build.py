@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import time
 from pathlib import Path
 
@@ -45,6 +46,10 @@ def _build(root: Path, out: Path, base_url: str | None, cache: Path | None, csl:
     compiled_ahead = compile_ahead(root / "templates", results) if workers > 1 else None
     try:
         archive = load_archive(root, base_url=base_url, memo=memo, workers=workers)
+        # The archive lives as long as the build: frozen, its objects (a million at 1,000
+        # statements) are not walked again by each full run of the cycle collector, which took
+        # about 50 ms of a warm rebuild. Unfrozen after, for a caller that goes on (the tests).
+        gc.freeze()
         # Each file is written as it is rendered; the site is changed only once all are.
         manifest = Manifest(cache / "written", out, code_digest()) if cache is not None else None
         # Closed however writing ends, so that a failed build's Pagefind and forked processes end with it.
@@ -53,6 +58,7 @@ def _build(root: Path, out: Path, base_url: str | None, cache: Path | None, csl:
     except ContentErrors as errors:
         return report(errors)
     finally:
+        gc.unfreeze()
         if compiled_ahead is not None:
             compiled_ahead.close()
     if results is not None:
