@@ -2,7 +2,7 @@
 
 The forked process inherits the build's memory as it is, so the archive is not copied or pickled
 to hand it over; only the result comes back, pickled: through a pipe, or for `Forked`, whose
-result can be large, through an unnamed temporary file. Used for work that reads
+result can be large, through an unnamed file in memory. Used for work that reads
 the whole archive and whose result is a few large values (the feeds and data downloads), for
 compiling the templates a cold cache lacks while the build reads the archive, and for reading
 the few statements a rebuild finds changed (`Standby`: it imports the parsers while the build
@@ -13,10 +13,11 @@ citeproc-py while the build reads the archive, then formats its share of the ent
 from __future__ import annotations
 
 import contextlib
+import os
 import pickle
 import traceback
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, Generic, TypeVar
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -77,17 +78,15 @@ class _Child(Generic[T]):
 class Forked(_Child[T]):
     """`function()` run in a forked process; `result()` waits for its value or raises its failure.
 
-    The value is written to an unnamed temporary file, and only word that it is there goes through
-    the pipe. Through the pipe itself, a large value (16 MB of feeds and downloads at 1,000
+    The value is written to an unnamed file in memory (on Linux; elsewhere a temporary file), and
+    only word that it is there goes through the pipe. Through the pipe itself, a large value (16 MB of feeds and downloads at 1,000
     statements) would wait in the child until the build asked for it, then cost the build the
     transfer, about 50 ms; from the file it is read in a few.
     """
 
     def __init__(self, function: Callable[[], T]) -> None:
-        import tempfile  # only here: a build that forks nothing does not import it
-
         # Shared with the child (one file, one offset); closed by `result`, `close` or `stop`.
-        self._spool = tempfile.TemporaryFile()  # noqa: SIM115
+        self._spool = _unnamed_file()
         self._start(_run, function, self._spool.fileno(), duplex=False)
 
     def result(self) -> T:
@@ -126,6 +125,16 @@ class Standby(_Child[T], Generic[A, T]):
             super().close()
         else:
             self.stop()  # not waited for: it may still be importing
+
+
+def _unnamed_file() -> BinaryIO:
+    """A file without a name, in memory where the system allows: no temporary folder is needed, and
+    nothing is written to disk."""
+    if hasattr(os, "memfd_create"):
+        return open(os.memfd_create("forked-value", os.MFD_CLOEXEC), "w+b")  # closed by its owner
+    import tempfile  # only here: a build that forks nothing does not import it
+
+    return tempfile.TemporaryFile()
 
 
 def _outcome(function: Callable[[], object]) -> tuple[bool, object]:

@@ -35,6 +35,12 @@ def test_a_large_value_does_not_keep_the_process_waiting_for_the_caller_to_ask()
     assert forked.result() == big
 
 
+def test_without_files_in_memory_the_value_comes_back_through_a_temporary_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(os, "memfd_create")
+    big = {"feed.xml": b"x" * 5_000_000}
+    assert Forked(lambda: big).result() == big
+
+
 def test_a_value_that_cannot_be_pickled_is_a_failure() -> None:
     with pytest.raises(BackgroundError, match="pickle"):
         Forked(lambda: lambda: None).result()
