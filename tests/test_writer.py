@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import stat
 import threading
 from collections.abc import Iterator
@@ -79,6 +80,22 @@ def test_a_refused_write_leaves_the_previous_site(tmp_path: Path) -> None:
         write_site({"x/index.html": b"new", "x": b"a file where a folder is", "index.html": b"bad"}.items(), out)
     assert _tree(out) == {"index.html": b"good"}
     assert [p.name for p in tmp_path.iterdir()] == ["_site"]
+
+
+@pytest.mark.parametrize(
+    ("files", "refused"),
+    [
+        (["x/index.html", "x"], "x would be both a file and the folder of x/index.html"),
+        (["x", "x/index.html"], "x would be both a file and the folder of x/index.html"),
+        (["a/b/c/d.html", "a/b/e.html", "a/b"], "a/b would be both a file and the folder of a/b/c/d.html"),
+        (["a/b/e.html", "a", "a/b/c/d.html"], "a would be both a file and the folder of a/b/e.html"),
+        (["a/b", "a/c/d.html", "a/b/c/d.html"], "a/b would be both a file and the folder of a/b/c/d.html"),
+    ],
+)
+def test_a_path_that_is_both_a_file_and_a_folder_is_refused_in_either_order(tmp_path: Path, files: list[str], refused: str) -> None:
+    with pytest.raises(ValueError, match=f"^{re.escape(refused)}$"):
+        write_site(((name, b"x") for name in files), tmp_path / "_site")
+    assert not (tmp_path / "_site").exists()
 
 
 def _failing_midway(files: dict[str, bytes]) -> Iterator[tuple[str, bytes]]:
