@@ -79,9 +79,9 @@ class Forked(_Child[T]):
     """`function()` run in a forked process; `result()` waits for its value or raises its failure.
 
     The value is written to an unnamed file in memory (on Linux; elsewhere a temporary file), and
-    only word that it is there goes through the pipe. Through the pipe itself, a large value (16 MB of feeds and downloads at 1,000
-    statements) would wait in the child until the build asked for it, then cost the build the
-    transfer, about 50 ms; from the file it is read in a few.
+    only word that it is there goes through the pipe. Through the pipe itself, a large value (16 MB
+    of feeds and downloads at 1,000 statements) would wait in the child until the build asked for
+    it, then cost the build the transfer, about 50 ms; from the file it is read in about 15.
     """
 
     def __init__(self, function: Callable[[], T]) -> None:

@@ -549,9 +549,9 @@ def _read_statements(
 
 
 def _digested_parts(statement: Statement) -> list[object]:
-    """The parts of a statement that views hold apart from it (a claim's passages in the claim
-    pages, its claims in the claim matrix), so digest again on every build; each is stored shown
-    with the statement, so that a rebuild does not walk through a thousand statements' claims."""
+    """The parts of a statement that views hold apart from it (its claims in the claim matrix, a
+    claim's passages in the claim pages), which every build's digests would otherwise walk through
+    again. How each is shown is stored with the statement, and taken back with it."""
     parts: list[object] = [statement.source, statement.claims, statement.report_quotes, statement.versions, statement.related]
     parts += [made.passages for made in statement.claims]
     return parts

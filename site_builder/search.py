@@ -9,9 +9,10 @@ machine (Pagefind's command takes a folder's pages in the order the file system 
 
 The index is split into shards by output path (the claims, each decade of report years, split
 into runs of years once a decade is large, the rest), each a Pagefind index of its own,
-remembered by the build's memo, so an edit re-indexes only its shard. The first shard keeps Pagefind's whole bundle at the bundle's folder; the
-others keep only their index below it, listed in `shards.json`, and the search page merges them
-into the first with Pagefind's `mergeIndex`.
+remembered by the build's memo, so an edit re-indexes only its shard. The first shard keeps
+Pagefind's whole bundle at the bundle's folder; the others keep only their index below it,
+listed in `shards.json`, and the search page merges them into the first with Pagefind's
+`mergeIndex`.
 """
 
 from __future__ import annotations
@@ -275,8 +276,7 @@ def shards_of(output_paths: Iterable[str]) -> dict[str, str]:
     each shard also costs the search page a request per query, so shards are not made smaller
     than that. Adding pages to a decade can split it; that re-indexes only that decade, which
     changed anyway."""
-    paths = list(output_paths)
-    first = {path: shard_of(path) for path in paths}
+    first = {path: shard_of(path) for path in output_paths}
     sizes = Counter(first.values())
     plan: dict[str, str] = {}
     for path, shard in first.items():
