@@ -61,7 +61,7 @@ class Fingerprints:
     def register(self, value: object, digest: str) -> None:
         """Take `digest` as the digest of `value`: for an object known to be a pure function of
         inputs already digested (a statement read from a file's bytes and context)."""
-        self._known[id(value)] = (type(value).__qualname__ + "#" + digest, value)
+        self.remember_shown(value, type(value).__qualname__ + "#" + digest)
 
     def shown(self, value: object) -> str | None:
         """How `value` is shown in the digests of whatever holds it (None: it does not show its content)."""

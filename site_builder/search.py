@@ -277,10 +277,13 @@ def shards_of(output_paths: Iterable[str]) -> dict[str, str]:
     than that. Adding pages to a decade can split it; that re-indexes only that decade, which
     changed anyway."""
     first = {path: shard_of(path) for path in output_paths}
-    sizes = Counter(first.values())
+    runs_of = {
+        shard: next((runs for runs in _RUNS_OF_A_DECADE if size <= SHARD_PAGES * runs), _RUNS_OF_A_DECADE[-1])
+        for shard, size in Counter(first.values()).items()
+    }
     plan: dict[str, str] = {}
     for path, shard in first.items():
-        runs = next((runs for runs in _RUNS_OF_A_DECADE if sizes[shard] <= SHARD_PAGES * runs), _RUNS_OF_A_DECADE[-1])
+        runs = runs_of[shard]
         if runs == 1 or _YEAR_FOLDER.match(path) is None:
             plan[path] = shard
             continue
