@@ -9,47 +9,21 @@ memory.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 from jinja2 import Environment, TemplateError, TemplateNotFound, TemplateSyntaxError
 
 from .errors import ContentError, ContentErrors, display_path
 from .memo import Memo
-from .model import Archive, ReportYear, Statement
+from .model import Archive
+from .outline import Outlines
 from .templates import template_names
 from .views import PageView
 from .writer import Content, Keyed
 
 _PAGE = "page"
-_OUTLINE = "statement outline"
-
-# What the pages that read the whole archive (the home, about and 404 pages) are keyed by: the
-# archive without each statement's text and what is found in it, which those pages do not show.
-# Editing a statement's text then renders again its own pages, not these. A test renders them
-# with these fields made unreadable, so a template that starts to read one fails there.
-TEXT_FIELDS = frozenset({"text_html", "plain_text", "notes_html", "claims", "report_quotes"})
-
-
-def statement_outline(statement: Statement) -> tuple[object, ...]:
-    """The statement as the pages that read the whole archive may read it: without TEXT_FIELDS."""
-    return tuple(getattr(statement, name) for name in _OUTLINE_FIELDS)
-
-
-_OUTLINE_FIELDS = tuple(field.name for field in dataclasses.fields(Statement) if field.name not in TEXT_FIELDS)
-
-
-def archive_outline(archive: Archive, outline_of: Callable[[Statement], object] = statement_outline) -> tuple[object, ...]:
-    """The archive as the pages that read all of it may read it: each statement by `outline_of`."""
-    year_fields = [field.name for field in dataclasses.fields(ReportYear) if field.name != "statements"]
-    years = tuple(
-        (tuple(getattr(year, name) for name in year_fields), tuple(outline_of(statement) for statement in year.statements))
-        for year in archive.years
-    )
-    rest = tuple(getattr(archive, field.name) for field in dataclasses.fields(Archive) if field.name != "years")
-    return (years, *rest)
 
 
 @contextlib.contextmanager
@@ -74,12 +48,15 @@ def template_problems(root: Path, name: str) -> Iterator[None]:
 class PageRenderer:
     """Renders page views with one environment, asking the memo first."""
 
-    def __init__(self, env: Environment, archive: Archive, root: Path, templates_key: str, memo: Memo) -> None:
+    def __init__(
+        self, env: Environment, archive: Archive, root: Path, templates_key: str, memo: Memo, outlines: Outlines | None = None
+    ) -> None:
         self._env = env
         self._archive = archive
         self._root = root
         self._templates_key = templates_key
         self._memo = memo
+        self._outlines = outlines or Outlines(archive, memo)
         self._keys: dict[str, str | None] = {}  # by output path: a page is keyed before and when it is produced
         self._names: dict[str, frozenset[str] | None] = {}  # by template: asked of the memo once per build
         self._outline: tuple[object, ...] | None = None
@@ -108,30 +85,8 @@ class PageRenderer:
         # A page reads the whole archive only if its templates name it (the home, about and 404 pages).
         reads_archive = names is None or "archive" in names
         if reads_archive and self._outline is None:
-            self._outline = archive_outline(self._archive, self._outline_digests())
+            self._outline = self._outlines.of_archive()
         return self._memo.key((self._templates_key, self._outline if reads_archive else self._archive.site, view))
-
-    def _outline_digests(self) -> Callable[[Statement], object]:
-        """Each statement's outline by its digest, remembered by the statement (digesting a
-        thousand outlines anew would cost a rebuild more than the pages it spares)."""
-        memo = self._memo
-        keys = {id(statement): memo.key(statement) for statement in self._archive.statements}
-        digests = memo.recall_many(_OUTLINE, [key for key in keys.values() if key is not None], durable=True)
-        made = []
-        for statement in self._archive.statements:
-            key = keys[id(statement)]
-            if key is not None and key not in digests:
-                digests[key] = memo.key(statement_outline(statement))
-                made.append((key, digests[key]))
-        memo.keep_many(_OUTLINE, [(key, digest) for key, digest in made if digest is not None], durable=True)
-
-        def outline_of(statement: Statement) -> object:
-            key = keys[id(statement)]
-            # Without a digest, the outline itself: a page keyed by it is then not remembered either.
-            digest = digests.get(key) if key is not None else None
-            return digest if digest is not None else statement_outline(statement)
-
-        return outline_of
 
     def remembered(self, views: list[PageView]) -> set[str]:
         """The output paths of the pages remembered, without reading any back: asked together."""

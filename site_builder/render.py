@@ -18,6 +18,7 @@ from .archive_files import ArchiveFiles
 from .csl import CslFormatter
 from .memo import Memo
 from .model import Archive
+from .outline import Outlines
 from .pages import PageRenderer
 from .search import SearchIndexer, shards_of
 from .templates import CompiledAhead, CompiledTemplates, compile_all, create_environment, templates_digest
@@ -96,14 +97,15 @@ def site_files(
     try:
         # Missing citations are formatted by worker processes, when there are enough of them,
         # while this process makes what needs no citation.
-        citations = Citations(archive, site_urls, csl, memo)
+        outlines = Outlines(archive, memo)
+        citations = Citations(archive, site_urls, csl, memo, outlines)
         early = not memo.holds and not whole_archive.forked and whole_archive.to_make
         if early:
             yield from whole_archive.files().items()
         if csl.formatting_elsewhere:
             compile_all(env)
         views = page_views(archive, site_urls, csl, memo, citations)
-        renderer = PageRenderer(env, archive, root, templates_key, memo)
+        renderer = PageRenderer(env, archive, root, templates_key, memo, outlines)
         with SearchIndexer(archive.site.language, memo) as indexer:
             yield from _pages_by_shard(views, renderer, archive.redirects, indexer)
             if not early:

@@ -20,6 +20,7 @@ from .errors import ContentError, ContentErrors
 from .memo import Memo
 from .metadata import Metadata, page_metadata, statement_metadata, year_metadata
 from .model import Archive, ClaimDefinition, ClaimInStatement, Passage, ReportYear, SiteConfig, Source, Statement
+from .outline import Outlines
 
 REDIRECTS_FILE = "data/redirects.yaml"
 T = TypeVar("T")
@@ -343,15 +344,19 @@ def _view(
 class Citations:
     """Each statement's and each year's citation: remembered ones from the memo, the others
     formatted in one pass (so that the pass can use every core). The pass starts when this is
-    made and may run in worker processes while the build does other work; `result` waits for it."""
+    made and may run in worker processes while the build does other work; `result` waits for it.
 
-    def __init__(self, archive: Archive, site_urls: urls.SiteUrls, csl: CslFormatter, memo: Memo) -> None:
+    A citation is keyed by the outline of what it cites (see outline.py): it names a response by
+    its metadata, never by its text, so editing a statement's text formats nothing again."""
+
+    def __init__(self, archive: Archive, site_urls: urls.SiteUrls, csl: CslFormatter, memo: Memo, outlines: Outlines | None = None) -> None:
         self._site, self._csl, self._memo = archive.site, csl, memo
+        outlines = outlines or Outlines(archive, memo)
         absolute = site_urls.absolute
         self._statement_pages = [(s, absolute(s.url)) for s in archive.statements]
         self._year_pages = [(y, absolute(urls.year(y.year))) for y in archive.years]
-        self._statements = self._recall("statement citation", self._statement_pages)
-        self._years = self._recall("year citation", self._year_pages)
+        self._statements = self._recall("statement citation", self._statement_pages, outlines.of_statement)
+        self._years = self._recall("year citation", self._year_pages, outlines.of_year)
         prepare_citations(
             csl,
             [page for page, (_, found) in zip(self._statement_pages, self._statements, strict=True) if found is None],
@@ -359,8 +364,12 @@ class Citations:
             self._site,
         )
 
-    def _recall(self, kind: str, pages: list[tuple[Any, str]]) -> list[tuple[str | None, _ReadBack | None]]:
-        keys = [self._memo.key((item, url, self._site)) for item, url in pages]
+    def _recall(
+        self, kind: str, pages: list[tuple[Any, str]], outline_of: Callable[[Any], object]
+    ) -> list[tuple[str | None, _ReadBack | None]]:
+        if not self._memo.remembers:
+            return [(None, None)] * len(pages)
+        keys = [self._memo.key((outline_of(item), url, self._site)) for item, url in pages]
         return list(zip(keys, self._memo.promises(kind, keys, durable=True), strict=True))
 
     def _complete(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import shutil
@@ -9,11 +10,13 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from site_builder.loader import load_archive
 from site_builder.model import Archive
+from site_builder.outline import TEXT_FIELDS
 from site_builder.pages import PageRenderer
 from site_builder.render import render_site
 from site_builder.views import PageView
@@ -22,6 +25,27 @@ from site_builder.writer import write_site
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ("statements", "data", "schema", "templates", "static")
 BASE_URL = "https://archive.test/"
+
+
+class _Unreadable:
+    """A field that must not be read: showing, counting, testing, iterating or reading into it fails."""
+
+    def _refuse(self, *_: object) -> object:
+        raise AssertionError("a statement's text was read where only its outline may be")
+
+    __str__ = __len__ = __bool__ = __iter__ = __getitem__ = __getattr__ = __html__ = _refuse  # type: ignore[assignment]
+
+
+def without_texts(archive: Archive) -> Archive:
+    """The archive with every statement's TEXT_FIELDS unreadable (see outline.py)."""
+    unreadable: Any = _Unreadable()  # in place of fields of any type
+    years = tuple(
+        dataclasses.replace(
+            year, statements=tuple(dataclasses.replace(s, **dict.fromkeys(TEXT_FIELDS, unreadable)) for s in year.statements)
+        )
+        for year in archive.years
+    )
+    return dataclasses.replace(archive, years=years)
 
 
 def copy_project(target: Path) -> Path:

@@ -1,0 +1,77 @@
+"""Outlines: the archive as what reads all of it, or a statement's metadata, may read it.
+
+A statement's text and what is found in it (TEXT_FIELDS) are shown only by its own page. The
+pages that read the whole archive (the home, about and 404 pages) and the citations of a
+statement or a year read the rest only, so they are keyed by outlines that leave those fields
+out: editing a statement's text then makes again its own page, not these, nor its citation.
+Tests render those pages and format those citations with these fields made unreadable, so a
+template or citation that starts to read one fails there.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from .memo import Memo
+from .model import Archive, ReportYear, Statement
+
+TEXT_FIELDS = frozenset({"text_html", "plain_text", "notes_html", "claims", "report_quotes"})
+
+_KIND = "statement outline"
+_OUTLINE_FIELDS = tuple(field.name for field in dataclasses.fields(Statement) if field.name not in TEXT_FIELDS)
+_YEAR_FIELDS = tuple(field.name for field in dataclasses.fields(ReportYear) if field.name != "statements")
+_ARCHIVE_FIELDS = tuple(field.name for field in dataclasses.fields(Archive) if field.name != "years")
+
+
+def statement_outline(statement: Statement) -> tuple[object, ...]:
+    """The statement without TEXT_FIELDS."""
+    return tuple(getattr(statement, name) for name in _OUTLINE_FIELDS)
+
+
+class Outlines:
+    """The outlines of one archive. Each statement's is known by its digest, remembered by the
+    statement's own digest: digesting a thousand outlines anew would cost a rebuild more than
+    the pages and citations it spares. Digests are worked out on first need, all together."""
+
+    def __init__(self, archive: Archive, memo: Memo) -> None:
+        self._archive = archive
+        self._memo = memo
+        self._digests: dict[int, str | None] | None = None  # by the statement's id()
+
+    def of_statement(self, statement: Statement) -> object:
+        """The statement's outline: its digest, or the outline itself where there is none (what
+        is keyed by it is then not remembered either)."""
+        if not self._memo.remembers:
+            return statement_outline(statement)
+        if self._digests is None:
+            self._digests = self._digested()
+        digest = self._digests.get(id(statement))
+        return digest if digest is not None else statement_outline(statement)
+
+    def of_year(self, year: ReportYear) -> tuple[object, ...]:
+        return (tuple(getattr(year, name) for name in _YEAR_FIELDS), tuple(self.of_statement(s) for s in year.statements))
+
+    def of_archive(self) -> tuple[object, ...]:
+        return (tuple(self.of_year(year) for year in self._archive.years), *(getattr(self._archive, name) for name in _ARCHIVE_FIELDS))
+
+    def _digested(self) -> dict[int, str | None]:
+        memo = self._memo
+        statements = self._archive.statements
+        keys = [memo.key(statement) for statement in statements]
+        remembered = memo.recall_many(_KIND, [key for key in keys if key is not None], durable=True)
+        digests: dict[int, str | None] = {}
+        made: list[tuple[str | None, object]] = []
+        for statement, key in zip(statements, keys, strict=True):
+            digest = remembered.get(key) if key is not None else None
+            if digest is None:
+                digest = memo.key(statement_outline(statement))
+                if key is not None and digest is not None:
+                    made.append((key, digest))
+            digests[id(statement)] = digest
+        memo.keep_many(_KIND, made, durable=True)
+        return digests
+
+
+def archive_outline(archive: Archive) -> tuple[object, ...]:
+    """The archive without its statements' TEXT_FIELDS, each statement shown whole otherwise."""
+    return Outlines(archive, Memo(remember=False)).of_archive()
