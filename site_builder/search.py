@@ -28,7 +28,7 @@ import shutil
 import subprocess
 import threading
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -61,6 +61,9 @@ _YEAR_FOLDER = re.compile(r"([0-9]{3})[0-9]/")
 SHARD_PAGES = 60
 _RUNS_OF_A_DECADE = (1, 2, 5, 10)
 _KEPT_ERROR_OUTPUT = 4096  # bytes of Pagefind's error output kept for a failure's message
+# What the memo keeps of an indexed shard: its bundle, and apart from it the bundle's paths.
+_BUNDLE = "search index"
+_PATHS = "search index paths"
 
 
 def _indexing_problem(message: str) -> ContentErrors:
@@ -326,6 +329,25 @@ def _page_key(content: Content) -> str:
     return "key:" + content.key if isinstance(content, Keyed) else "sha256:" + hashlib.sha256(content).hexdigest()
 
 
+class _RememberedShard:
+    """A shard indexed by an earlier build: the paths of its bundle are known, its files are read
+    back only when one is asked for. A rebuild's writer takes an unchanged shard's files on the
+    manifest's word, so most are never read (unpickling every shard's bundle took a twentieth of
+    a warm rebuild at 1,000 statements)."""
+
+    def __init__(self, paths: tuple[str, ...], read_back: Callable[[], Any | None], index_again: Callable[[], dict[str, bytes]]) -> None:
+        self.paths = paths
+        self._read_back = read_back
+        self._index_again = index_again
+        self._files: dict[str, bytes] | None = None
+
+    def file(self, path: str) -> bytes:
+        if self._files is None:
+            # Gone or damaged since it was found (another build swept the store): indexed again, the same.
+            self._files = self._read_back() or self._index_again()
+        return self._files[path]
+
+
 class SearchIndexer:
     """Indexes shards as their pages are handed over, while the caller goes on rendering.
 
@@ -340,6 +362,7 @@ class SearchIndexer:
         self._cores = available_cores()
         self._services: list[_Service] = []
         self._bundles: dict[str, dict[str, bytes]] = {}
+        self._remembered: dict[str, _RememberedShard] = {}
         self._keys: dict[str, str] = {}  # a remembered or indexed shard's key, when the memo remembers
         self._running: dict[str, tuple[str | None, _Shard]] = {}
 
@@ -356,27 +379,33 @@ class SearchIndexer:
 
         A shard is known by all its pages, marked or not, so that a remembered shard's pages are
         never read; a shard with no marked page is remembered as an empty bundle."""
-        if shard in self._bundles or shard in self._running:
+        if shard in self._bundles or shard in self._remembered or shard in self._running:
             raise ValueError(f"search shard {shard!r} was handed over in parts")
         shard_pages = {name: pages[name] for name in sorted(pages)}
         key = self._memo.key(_shard_inputs(shard, shard_pages, self._language))
         if key is not None:
             self._keys[shard] = key
-        remembered = self._memo.recall("search index", key, durable=True)
-        if remembered is not None:
-            self._bundles[shard] = remembered
-            return
-        # The mark is in the body, which `_as_indexed` leaves whole.
-        marked = {
-            name: _as_indexed(content)
-            for name, content in ((name, content_of(page)) for name, page in shard_pages.items())
-            if _MARK in content
-        }
+            paths: tuple[str, ...] | None = self._memo.recall(_PATHS, key, durable=True)
+            read_back = self._memo.promise(_BUNDLE, key, durable=True) if paths is not None else None
+            if paths is not None and read_back is not None:
+                self._remembered[shard] = _RememberedShard(paths, read_back, functools.partial(self._index_now, key, shard_pages))
+                return
+        marked = _marked(shard_pages)
         if not marked:
+            self._keep(key, {})
             self._bundles[shard] = {}
-            self._memo.keep("search index", key, self._bundles[shard], durable=True)
             return
         self._running[shard] = (key, self._service().index(self._language, marked))
+
+    def _keep(self, key: str | None, bundle: dict[str, bytes]) -> None:
+        self._memo.keep(_BUNDLE, key, bundle, durable=True)
+        self._memo.keep(_PATHS, key, tuple(bundle), durable=True)
+
+    def _index_now(self, key: str, pages: dict[str, Content]) -> dict[str, bytes]:
+        marked = _marked(pages)
+        bundle = self._service().index(self._language, marked).files() if marked else {}
+        self._keep(key, bundle)
+        return bundle
 
     def _service(self) -> _Service:
         """A new service while there are fewer than cores (each holds its shards' indexes, so
@@ -398,19 +427,21 @@ class SearchIndexer:
         for shard in sorted(self._running):  # the first failing shard's problem is raised
             key, running = self._running[shard]
             self._bundles[shard] = running.files()
-            self._memo.keep("search index", key, self._bundles[shard], durable=True)
+            self._keep(key, self._bundles[shard])
         self._running = {}
-        indexed = sorted(shard for shard, bundle in self._bundles.items() if bundle)
+        paths_of = {shard: tuple(bundle) for shard, bundle in self._bundles.items()}
+        paths_of.update((shard, remembered.paths) for shard, remembered in self._remembered.items())
+        indexed = sorted(shard for shard, paths in paths_of.items() if paths)
         if not indexed:
             # Pagefind would then index every page whole, menus and repeated texts included.
             raise _indexing_problem("no page is marked with data-pagefind-body")
         primary, *merged = indexed
-        files = {urls.SEARCH_BUNDLE + path: self._file(primary, path) for path in self._bundles[primary]}
+        files = {urls.SEARCH_BUNDLE + path: self._file(primary, path) for path in paths_of[primary]}
         for shard in merged:
             files.update(
                 {
                     f"{urls.SEARCH_BUNDLE}{shard}/{path}": self._file(shard, path)
-                    for path in self._bundles[shard]
+                    for path in paths_of[shard]
                     if _MERGED_SHARD_FILES.fullmatch(path)
                 }
             )
@@ -420,9 +451,17 @@ class SearchIndexer:
 
     def _file(self, shard: str, path: str) -> Content:
         """A file of a shard's bundle, by its path in the bundle: its bytes are fixed by the shard's key."""
+        if shard in self._remembered:
+            return Keyed(f"{self._keys[shard]}/{path}", functools.partial(self._remembered[shard].file, path))
         content = self._bundles[shard][path]
         key = self._keys.get(shard)
         return content if key is None else Keyed(f"{key}/{path}", functools.partial(bytes, content))
+
+
+def _marked(pages: Mapping[str, Content]) -> dict[str, bytes]:
+    """The pages Pagefind indexes, those marked with `data-pagefind-body`, as it is handed them."""
+    # The mark is in the body, which `_as_indexed` leaves whole.
+    return {name: _as_indexed(content) for name, content in ((name, content_of(page)) for name, page in pages.items()) if _MARK in content}
 
 
 def search_files(pages: Mapping[str, Content], language: str, memo: Memo | None = None) -> dict[str, bytes]:

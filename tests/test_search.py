@@ -13,12 +13,14 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page
 
 from site_builder import search as search_module
 from site_builder import urls
+from site_builder.build_cache import BuildCache
 from site_builder.cli import main
 from site_builder.errors import ContentErrors
 from site_builder.memo import Memo
@@ -433,6 +435,44 @@ def test_a_shards_files_are_keyed_by_the_shard_so_a_rebuild_need_not_read_them(s
     assert changed == in_2020s
     # Without a memo that remembers, files are plain bytes.
     assert not any(isinstance(content, Keyed) for content in _bundle(pages, Memo(remember=False)).values())
+
+
+class _CountedStore(BuildCache):
+    """A build cache that counts the search bundles read back, and can lose them all."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(folder)
+        self.bundles_read = 0
+        self.lost = False
+
+    def get(self, kind: str, key: str) -> Any | None:
+        if kind == "search index":
+            self.bundles_read += 1
+            if self.lost:
+                return None
+        return super().get(kind, key)
+
+    def get_many(self, kind: str, keys: list[str]) -> dict[str, Any]:
+        assert kind != "search index", "bundles are read back one at a time, when a file is asked for"
+        return super().get_many(kind, keys)
+
+
+def test_a_rebuild_reads_back_a_remembered_shards_bundle_only_when_one_of_its_files_is_asked_for(
+    site_files: dict[str, bytes], tmp_path: Path
+) -> None:
+    pages = html_pages(site_files)
+    store = _CountedStore(tmp_path / "results")
+    expected = search_files(pages, "en")
+    assert {path: content_of(content) for path, content in _bundle(pages, Memo(remember=False, store=store)).items()} == expected
+    again = _bundle(pages, Memo(remember=False, store=store))
+    assert store.bundles_read == 0
+    shard_files = [path for path in again if path.startswith(urls.SEARCH_BUNDLE + "claims/")]
+    assert {path: content_of(again[path]) for path in shard_files} == {path: expected[path] for path in shard_files}
+    assert store.bundles_read == 1, "one read for all of a shard's files"
+    # A bundle gone from the store since it was found is indexed again, to the same bytes.
+    store.lost = True
+    lost = _bundle(pages, Memo(remember=False, store=store))
+    assert {path: content_of(content) for path, content in lost.items()} == expected
 
 
 def test_indexing_does_not_depend_on_page_order(site_files: dict[str, bytes]) -> None:
