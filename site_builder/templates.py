@@ -107,12 +107,16 @@ class CompiledAhead:
         self._forked: Forked[dict[str, _Compiled]] | None = Forked(functools.partial(_compile_every_template, templates))
         self._compiled: dict[str, _Compiled] = {}
 
-    def compiled(self, bucket: Bucket) -> _Compiled | None:
+    def every(self) -> dict[str, _Compiled]:
+        """Every template's code by its key, waiting for the process if need be (nothing if it failed)."""
         if self._forked is not None:
             forked, self._forked = self._forked, None
             with contextlib.suppress(BackgroundError):  # compiled where needed instead: the same code
                 self._compiled = forked.result()
-        return self._compiled.get(_key(bucket))
+        return self._compiled
+
+    def compiled(self, bucket: Bucket) -> _Compiled | None:
+        return self.every().get(_key(bucket))
 
     def close(self) -> None:
         """Stop the process if its code was never taken (a build that failed first)."""
@@ -155,16 +159,21 @@ class CompiledTemplates(BytecodeCache):
     def __init__(self, store: Store | None, ahead: CompiledAhead | None = None) -> None:
         self._store = store
         self._ahead = ahead
+        self._kept_ahead = False
 
     def get_bucket(self, environment: Environment, name: str, filename: str | None, source: str) -> Bucket:
         bucket = super().get_bucket(environment, name, filename, source)
         if bucket.code is None and self._ahead is not None:
+            if not self._kept_ahead and self._store is not None:
+                # Every template compiled ahead is kept, those no page of this build uses too
+                # (a redirect page's, in an archive without redirects): otherwise every later
+                # build would find one missing, and compile them all ahead again.
+                self._store.put_many(_COMPILED, [(key, code) for key, (code, _) in self._ahead.every().items()])
+            self._kept_ahead = True
             compiled = self._ahead.compiled(bucket)
             if compiled is not None:
                 code, mentions = compiled
                 bucket.bytecode_from_string(code)
-                if self._store is not None:
-                    self._store.put(_COMPILED, _key(bucket), code)
                 if mentions is not None:
                     _recorder(environment).setdefault(name, mentions)  # so that keying pages lexes it not again
         return bucket

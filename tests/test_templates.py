@@ -5,6 +5,7 @@ compiled ahead by a forked process, before the base URL is known, build the same
 from __future__ import annotations
 
 import multiprocessing
+import shutil
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -121,6 +122,12 @@ def test_the_cache_keeps_templates_compiled_ahead(project: Path, tmp_path: Path,
     monkeypatch.setattr(build_command, "available_cores", lambda: 2)
     cache = tmp_path / "cache"
     assert compile_ahead(project / "templates", BuildCache(cache / "results")) is not None
+    assert main(["--root", str(project), "build", "--out", str(tmp_path / "site"), "--cache", str(cache)]) == 0
+    assert compile_ahead(project / "templates", BuildCache(cache / "results")) is None, "nothing left to compile"
+    # A template no page uses is kept too, also by a build whose citations are all remembered (which
+    # compiles nothing while waiting for them): otherwise every build would compile them all ahead.
+    (project / "templates" / "unused.html").write_text('{% extends "base.html" %}\n', encoding="utf-8")
+    shutil.rmtree(cache / "results")
     assert main(["--root", str(project), "build", "--out", str(tmp_path / "site"), "--cache", str(cache)]) == 0
     assert compile_ahead(project / "templates", BuildCache(cache / "results")) is None, "nothing left to compile"
     (project / "templates" / "about.html").write_text("<p>{{ page.title }}</p>\n", encoding="utf-8")
