@@ -24,11 +24,6 @@ Job = tuple[list[CslItem], str]
 # Below this many missing entries, starting worker processes costs more than it saves
 # (about 30 ms for the workers against 3 ms per entry; see benchmarks/build_speed.py).
 PARALLEL_FROM = 24
-# Pages a worker started ahead cites (their entries in every style, about 3 ms a page): one
-# worker has a small archive's citations ready before the build renders its first page, and a
-# second would only add a process, and its start, to two busy cores (measured on the real
-# archive: 20 ms less wall time and 50 ms less CPU time with one).
-PAGES_PER_WORKER = 50
 
 
 def available_cores() -> int:
@@ -49,13 +44,12 @@ class CslFormatter:
         self._underway: tuple[list[str], Callable[[], list[str]]] | None = None
         self._standing: _Workers | None = None
 
-    def start_workers(self, styles: Sequence[str], pages: int) -> None:
+    def start_workers(self, styles: Sequence[str]) -> None:
         """Start the worker processes now, for a build that will format every entry (its cache
         is empty): each imports citeproc-py and parses `styles` while the build reads the archive
-        on another core, and the next pass uses them, however few its entries. `pages`, about how
-        many pages will be cited, decides how many start: one per PAGES_PER_WORKER, one per core at most."""
+        on another core, and the next pass uses them, however few its entries."""
         if self._workers > 1 and self._standing is None:
-            self._standing = _Workers(min(self._workers, max(1, -(-pages // PAGES_PER_WORKER))), styles, ahead=True)
+            self._standing = _Workers(self._workers, styles, ahead=True)
 
     def close(self) -> None:
         """Stop the workers started ahead if no pass used them, and a pass still running."""

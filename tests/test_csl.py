@@ -19,7 +19,7 @@ from site_builder import cli, csl, render
 from site_builder.citation_cache import CitationCache
 from site_builder.citations import cite_statement, prepare_citations
 from site_builder.commands import build as build_command
-from site_builder.csl import PAGES_PER_WORKER, STYLES, CslFormatter
+from site_builder.csl import STYLES, CslFormatter
 from site_builder.entry_store import FILE_NAME, EntryStore
 from site_builder.model import Archive
 from site_builder.render import render_site
@@ -94,7 +94,7 @@ def test_workers_started_ahead_format_the_next_pass_however_small(archive: Archi
     pages = [(statement, f"https://example.org{statement.url}") for statement in archive.statements[:2]]
     serial = [cite_statement(statement, url, archive.site, CslFormatter()) for statement, url in pages]
     formatter = CslFormatter(workers=2)
-    formatter.start_workers(STYLES, pages=100)
+    formatter.start_workers(STYLES)
     assert len(multiprocessing.active_children()) == 2
     prepare_citations(formatter, pages, [], archive.site)  # 4 entries, far fewer than PARALLEL_FROM
     assert formatter.formatting_elsewhere
@@ -115,7 +115,7 @@ def test_while_workers_format_the_build_renders_the_pages_needing_no_citation(
 
     monkeypatch.setattr(CslFormatter, "settle", spy)
     formatter = CslFormatter(workers=2)
-    formatter.start_workers(STYLES, pages=100)
+    formatter.start_workers(STYLES)
     built: dict[str, bytes] = {}
     for name, content in render.site_files(archive, ROOT, formatter):
         produced.append(name)
@@ -127,41 +127,31 @@ def test_while_workers_format_the_build_renders_the_pages_needing_no_citation(
     assert not [name for name in before if re.match(r"\d{4}/", name)]
 
 
-@pytest.mark.parametrize(("pages", "started"), [(1, 1), (PAGES_PER_WORKER, 1), (PAGES_PER_WORKER + 1, 2), (10 * PAGES_PER_WORKER, 2)])
-def test_one_worker_is_started_ahead_per_pages_per_worker_pages_and_one_per_core_at_most(pages: int, started: int) -> None:
-    formatter = CslFormatter(workers=2)
-    formatter.start_workers(STYLES, pages)
-    assert len(multiprocessing.active_children()) == started
-    formatter.close()
-    assert multiprocessing.active_children() == []
-
-
 def test_workers_started_ahead_and_never_used_are_stopped_on_closing() -> None:
     formatter = CslFormatter(workers=2)
-    formatter.start_workers(STYLES, pages=100)
+    formatter.start_workers(STYLES)
     formatter.close()
     assert multiprocessing.active_children() == []
 
 
 def test_a_build_starts_citation_workers_ahead_only_while_its_cache_is_empty(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     project = copy_project(tmp_path / "project")
-    started: list[tuple[int, int]] = []
+    started: list[int] = []
     start_workers = CslFormatter.start_workers
 
-    def spy(self: CslFormatter, styles: tuple[str, ...], pages: int) -> None:
-        started.append((len(styles), pages))
-        start_workers(self, styles, pages)
+    def spy(self: CslFormatter, styles: tuple[str, ...]) -> None:
+        started.append(len(styles))
+        start_workers(self, styles)
 
     monkeypatch.setattr(CslFormatter, "start_workers", spy)
     monkeypatch.setattr(build_command, "available_cores", lambda: 2)
     build = ["--root", str(project), "build", "--out", str(tmp_path / "site"), "--cache", str(tmp_path / "cache")]
     assert cli.main(build) == 0
     cold = file_digests(tmp_path / "site")
-    statements = len(list((project / "statements").glob("*.md")))
-    assert started == [(2, statements)], "told how many pages (one per statement file) will be cited"
+    assert started == [2]
     shutil.rmtree(tmp_path / "site")
     assert cli.main(build) == 0
-    assert len(started) == 1, "a cache holding citations starts no worker ahead"
+    assert started == [2], "a cache holding citations starts no worker ahead"
     assert file_digests(tmp_path / "site") == cold
     assert multiprocessing.active_children() == []
 

@@ -25,16 +25,10 @@ def build(root: Path, out: Path, base_url: str | None, cache: Path | None = None
         # first, so that they import citeproc-py and parse the styles on the other cores while
         # this process imports the rest of the pipeline (most of a small archive's start-up).
         if citations is None or citations.is_empty():
-            csl.start_workers(STYLES, pages=_statement_files(root))
+            csl.start_workers(STYLES)
         return _build(root, out, base_url, cache, csl, workers, started)
     finally:
         csl.close()
-
-
-def _statement_files(root: Path) -> int:
-    """How many statement files there are: about how many pages will be cited."""
-    folder = root / "statements"
-    return sum(1 for _ in folder.glob("*.md")) if folder.is_dir() else 0
 
 
 def _build(root: Path, out: Path, base_url: str | None, cache: Path | None, csl: CslFormatter, workers: int, started: float) -> int:
