@@ -1,11 +1,11 @@
-"""Outlines: the archive as what reads all of it, or a statement's metadata, may read it.
+"""Outlines: the archive, a report year and a statement without the statements' texts.
 
-A statement's text and what is found in it (TEXT_FIELDS) are shown only by its own page. The
-pages that read the whole archive (the home, about and 404 pages) and the citations of a
-statement or a year read the rest only, so they are keyed by outlines that leave those fields
-out: editing a statement's text then makes again its own page, not these, nor its citation.
-Tests render those pages and format those citations with these fields made unreadable, so a
-template or citation that starts to read one fails there.
+A statement's text and what is found in it (TEXT_FIELDS) are shown by its own page and its
+year's only. The pages that read the whole archive (the home, about and 404 pages) and the
+citations of a statement or a year read the rest, so they are keyed by outlines that leave
+those fields out: editing a statement's text then makes its pages again, but neither these pages
+nor any citation. Tests render those pages and format those citations with the fields made
+unreadable, so a template or a citation that starts to read one fails there.
 """
 
 from __future__ import annotations
@@ -49,9 +49,11 @@ class Outlines:
         return digest if digest is not None else statement_outline(statement)
 
     def of_year(self, year: ReportYear) -> tuple[object, ...]:
+        """The year's fields, and its statements' outlines."""
         return (tuple(getattr(year, name) for name in _YEAR_FIELDS), tuple(self.of_statement(s) for s in year.statements))
 
     def of_archive(self) -> tuple[object, ...]:
+        """The years' outlines, and the archive's other fields."""
         return (tuple(self.of_year(year) for year in self._archive.years), *(getattr(self._archive, name) for name in _ARCHIVE_FIELDS))
 
     def _digested(self) -> dict[int, str | None]:
