@@ -173,7 +173,12 @@ class Run:
 
 def run(command: list[str], cwd: Path) -> Run:
     """One whole process: wall time, peak RSS (its own or a waited-for child's, whichever is larger)
-    and CPU time (its own and its waited-for children's: the work done, whatever else the machine runs)."""
+    and CPU time (its own and its waited-for children's: the work done, whatever else the machine runs).
+
+    Written data is flushed to disk first, untimed: otherwise a run would share the disk with
+    the writeback of the run before it (the project's warm-cache build writes 49 MB at 1,000
+    statements, and the warm rebuild after it took 0.70 s instead of 0.61 s, 5 pairs)."""
+    os.sync()
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
