@@ -3,12 +3,13 @@
 For N generated statements (about 500 words, two claims each) every tool builds a site in its
 own temporary folder: this project its full site, Hugo and Pelican a minimal one (a page per
 statement, a list, a tag taxonomy and feeds). Each build is a whole process, timed by wall
-clock with its peak resident set size from wait4(); runs take turns across the tools so drift
-hits all alike, and the median is printed: of 3 runs (`--repeats`) for the project's cold build
-and Pelican, of 9 (`--quick-repeats`) for the builds of a second or less (the project's warm
-builds and Hugo), whose ratio is the one closest to the machine's noise. The project is built three ways in each turn: with
-an empty cache, with a warm cache into a fresh output folder, and as a warm rebuild (one
-statement edited, a different word each time, then built into the existing site). Also printed:
+clock with its peak resident set size from wait4(), after written data is flushed to disk; runs
+take turns across the tools so drift hits all alike, and the median is printed: of 3 runs
+(`--repeats`) for the project's cold build and Pelican, of 9 (`--quick-repeats`) for the builds
+of a second or less (the project's warm builds and Hugo), whose ratio is the one closest to the
+machine's noise. The project is built three ways in each turn: with an empty cache, with a warm
+cache into a fresh output folder, and as a warm rebuild (one statement edited, a different word
+each time, then built into the existing site). Also printed:
 files and bytes each tool wrote (the project's split by kind of work), and the real archive's
 cold and warm builds. Run with `make bench`, which installs the peers into .bench-venv/.
 """
