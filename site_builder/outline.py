@@ -72,8 +72,3 @@ class Outlines:
             digests[id(statement)] = digest
         memo.keep_many(_KIND, made, durable=True)
         return digests
-
-
-def archive_outline(archive: Archive) -> tuple[object, ...]:
-    """The archive without its statements' TEXT_FIELDS, each statement shown whole otherwise."""
-    return Outlines(archive, Memo(remember=False)).of_archive()

@@ -13,12 +13,17 @@ from site_builder.csl import CslFormatter
 from site_builder.loader import load_archive
 from site_builder.memo import Memo
 from site_builder.model import Archive
-from site_builder.outline import Outlines, archive_outline
+from site_builder.outline import Outlines
 from site_builder.render import render_site
 from site_builder.urls import SiteUrls
 from tests.conftest import without_texts
 
 STATEMENT = "statements/2024-statement-2024-06-25.md"
+
+
+def archive_outline(archive: Archive) -> tuple[object, ...]:
+    """The archive's outline with each statement shown whole (a memo that digests nothing)."""
+    return Outlines(archive, Memo(remember=False)).of_archive()
 
 
 def test_the_outline_leaves_out_the_text_and_keeps_what_the_timeline_shows(project: Path) -> None:
