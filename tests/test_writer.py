@@ -7,6 +7,7 @@ import functools
 import os
 import re
 import stat
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -201,3 +202,60 @@ def test_the_files_of_an_old_site_are_listed_as_os_walk_lists_them(tmp_path: Pat
         relative = Path(folder).relative_to(old).as_posix()
         walked.update(name if relative == "." else f"{relative}/{name}" for name in names)
     assert writer._existing_files(old) == walked == {"a/b/page.html", "top.txt", "link-to-file", "dangling"}
+
+
+def test_a_large_changed_file_is_swapped_into_place(tmp_path: Path) -> None:
+    out = tmp_path / "_site"
+    large = writer._SWAPPED_FROM
+    write_site({"feed.xml": b"a" * large, "x/index.html": b"folder", "small.txt": b"s"}.items(), out)
+    before = os.stat(out / "feed.xml").st_ino
+    files = {"feed.xml": b"b" * large, "x": b"c" * large, "small.txt": b"t"}
+    write_site(files.items(), out)
+    assert _tree(out) == files, "the new file is in place, and the old site's folder in its way is gone"
+    assert os.stat(out / "feed.xml").st_ino != before
+    assert [p.name for p in tmp_path.iterdir()] == ["_site"], "the swapped-out files went with the staging folder"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="renameat2 is Linux's")
+def test_swapping_exchanges_a_file_with_its_target_in_one_step(tmp_path: Path) -> None:
+    staged, target = tmp_path / "staged", tmp_path / "target"
+    staged.write_bytes(b"new")
+    assert not writer._swapped(staged, target), "without a target there is nothing to swap with"
+    assert staged.read_bytes() == b"new" and not target.exists()
+    target.write_bytes(b"old")
+    assert writer._swapped(staged, target)
+    assert (target.read_bytes(), staged.read_bytes()) == (b"new", b"old")
+
+
+def test_the_old_site_is_listed_while_files_arrive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "_site"
+    write_site({"index.html": b"old", "stale.html": b"stale"}.items(), out)
+    listed = threading.Event()
+    existing_files = writer._existing_files
+
+    def listing(folder: Path) -> set[str]:
+        found = existing_files(folder)
+        listed.set()
+        return found
+
+    def arriving() -> Iterator[tuple[str, bytes]]:
+        yield "index.html", b"new"
+        assert listed.wait(timeout=10), "the old site is listed before the last file has come"
+        yield "other.html", b"other"
+
+    monkeypatch.setattr(writer, "_existing_files", listing)
+    write_site(arriving(), out)
+    assert _tree(out) == {"index.html": b"new", "other.html": b"other"}
+
+
+def test_a_failed_listing_of_the_old_site_fails_the_build_and_leaves_the_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "_site"
+    write_site({"index.html": b"old"}.items(), out)
+
+    def unreadable(folder: Path) -> set[str]:
+        raise PermissionError(13, "Permission denied", str(folder))
+
+    monkeypatch.setattr(writer, "_existing_files", unreadable)
+    with pytest.raises(PermissionError):
+        write_site({"index.html": b"new"}.items(), out)
+    assert _tree(out) == {"index.html": b"old"}
