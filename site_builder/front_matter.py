@@ -7,6 +7,7 @@ problem found later (by the schema or by a cross-check) can be reported at its l
 from __future__ import annotations
 
 import functools
+import pickle
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -65,12 +66,47 @@ def field_name(path: FieldPath) -> str:
     return name or "front-matter"
 
 
-@dataclass(frozen=True)
 class LineMap:
-    """Line of every field path in a YAML document, in the file's numbering."""
+    """Line of every field path in a YAML document, in the file's numbering.
 
-    lines: dict[FieldPath, int]
-    default: int
+    Immutable. Pickled as one string of bytes, unpickled only when first read: a rebuild reads
+    back a thousand statements with their maps, which unpickling would take a third of, and reads
+    a map only to report a problem."""
+
+    __slots__ = ("_lines", "_packed", "default")
+
+    def __init__(self, lines: dict[FieldPath, int], default: int) -> None:
+        self._lines: dict[FieldPath, int] | None = lines
+        self._packed: bytes | None = None
+        self.default = default
+
+    @classmethod
+    def _unpickled(cls, packed: bytes, default: int) -> LineMap:
+        line_map = cls.__new__(cls)
+        line_map._lines, line_map._packed, line_map.default = None, packed, default
+        return line_map
+
+    def __reduce__(self) -> tuple[object, tuple[bytes, int]]:
+        if self._packed is None:
+            self._packed = pickle.dumps(self._lines, protocol=pickle.HIGHEST_PROTOCOL)
+        return LineMap._unpickled, (self._packed, self.default)
+
+    @property
+    def lines(self) -> dict[FieldPath, int]:
+        if self._lines is None:
+            assert self._packed is not None
+            self._lines = pickle.loads(self._packed)
+        return self._lines
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, LineMap):
+            return NotImplemented
+        return (self.lines, self.default) == (other.lines, other.default)
+
+    __hash__ = None  # type: ignore[assignment]  # as a dict's, its content is not hashable
+
+    def __repr__(self) -> str:
+        return f"LineMap(lines={self.lines!r}, default={self.default!r})"
 
     def line_of(self, path: FieldPath) -> int:
         """The field's line, else the line of its nearest ancestor that exists."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
 from site_builder.errors import ContentError
@@ -27,6 +29,16 @@ def test_each_field_knows_its_line() -> None:
     assert document.lines.line_of(("claims", 0, "missing")) == 5
     assert document.body_line == 9
     assert document.body.strip() == "Body text."
+
+
+def test_a_line_map_read_back_is_unpacked_only_when_read() -> None:
+    lines = split_document(DOCUMENT, "s.md").lines
+    read_back = pickle.loads(pickle.dumps(lines, protocol=pickle.HIGHEST_PROTOCOL))
+    assert read_back._lines is None, "nothing is unpacked until a line is asked for"
+    assert read_back.line_of(("claims", 0, "passages", 0)) == 7 and read_back.line_of(("nowhere",)) == 2
+    assert read_back == lines and read_back.lines == lines.lines and read_back.default == lines.default
+    assert pickle.loads(pickle.dumps(read_back)) == lines, "pickled again once unpacked"
+    assert repr(read_back) == repr(lines)
 
 
 def test_dates_stay_text() -> None:
