@@ -7,13 +7,10 @@ archive (sorted keys, no timestamps), so a rebuild with unchanged content change
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
-
-import orjson
 
 from .model import TIERS, Archive, Change, ReportYear, Statement
 
@@ -99,6 +96,10 @@ def json_text(value: Any) -> str:
 
 def _json_utf8(value: Any) -> bytes:
     """`json_text`, encoded in UTF-8."""
+    # Imported on first need, as is csv: from 100 statements a forked process makes the
+    # downloads, and a rebuild that finds them unchanged makes none.
+    import orjson
+
     return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
 
 
@@ -138,6 +139,8 @@ def _csv_text(rows: Iterable[Sequence[object]]) -> str:
     No cell is escaped against spreadsheet formula injection, because that would change
     the archive's text; spreadsheet users should import the columns as text.
     """
+    import csv
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
     for row in rows:
