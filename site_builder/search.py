@@ -26,6 +26,7 @@ import re
 import select
 import shutil
 import subprocess
+import sys
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -77,13 +78,37 @@ def _executable() -> Path | None:
     configured = os.environ.get("PAGEFIND_BINARY_PATH")
     if configured:
         return Path(configured)
+    installed = _installed_executable()
+    if installed is not None:
+        return installed
+    found = shutil.which("pagefind")
+    return Path(found) if found is not None else None
+
+
+# The names `pagefind_bin.get_executable` looks for in its package's folder, in its order.
+_INSTALLED_NAMES = ("pagefind_extended.exe", "pagefind.exe") if sys.platform == "win32" else ("pagefind_extended", "pagefind")
+
+
+def _installed_executable() -> Path | None:
+    """The executable of the `pagefind[bin]` dependency, looked for as `pagefind_bin` looks for
+    it, without importing that package first: it imports logging and platform, about 4 ms just
+    before the first shard goes to Pagefind. It is asked only if neither name is a file there."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("pagefind_bin")
+    if spec is None:
+        return None
+    for folder in spec.submodule_search_locations or ():
+        for name in _INSTALLED_NAMES:
+            candidate = Path(folder) / name
+            if candidate.is_file():
+                return candidate
     try:
         from pagefind_bin import get_executable
 
         return Path(get_executable())
     except (ImportError, FileNotFoundError):
-        found = shutil.which("pagefind")
-        return Path(found) if found is not None else None
+        return None
 
 
 def _url_of(output_path: str) -> str:

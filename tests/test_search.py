@@ -8,6 +8,7 @@ import html
 import json
 import re
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -504,6 +505,17 @@ def test_failed_indexing_leaves_the_previous_site(
     assert main(["--root", str(project), "build", "--out", str(out)]) == 1
     assert "templates:1: search index: no page is marked with data-pagefind-body" in capsys.readouterr().err
     assert file_digests(out) == before
+
+
+def test_the_installed_pagefind_is_found_as_its_package_finds_it_without_importing_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PAGEFIND_BINARY_PATH", raising=False)
+    code = (
+        "import sys; from site_builder import search; found = search._executable(); "
+        "assert 'pagefind_bin' not in sys.modules, 'imported'; "
+        "from pagefind_bin import get_executable; print(found == get_executable())"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stdout.strip()) == (0, "True"), done.stderr
 
 
 # In Chromium
