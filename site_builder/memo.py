@@ -225,6 +225,11 @@ class Memo:
         known = self.knows_many(kind, [key for key in keys if key is not None], durable=durable)
         return [self._promised(kind, key) if key in known else None for key in keys]
 
+    def promised(self, kind: str, keys: list[str]) -> list[Callable[[], Any | None]]:
+        """`promise` for keys known from elsewhere to be remembered (a remembered list of them),
+        without asking the store: one that proves gone reads as None, as any promise may."""
+        return [self._promised(kind, key) for key in keys]
+
     def _promised(self, kind: str, key: str) -> Callable[[], Any | None]:
         entry = (kind, key)
         self._used.add(entry)

@@ -367,10 +367,26 @@ class Citations:
     def _recall(
         self, kind: str, pages: list[tuple[Any, str]], outline_of: Callable[[Any], object]
     ) -> list[tuple[str | None, _ReadBack | None]]:
+        """Each page's citation key, and its remembered citation if there is one.
+
+        The keys of all the pages are remembered together, under the digest of all their
+        inputs: a build whose outlines are as the last one's (every build after a text edit)
+        takes the list back instead of digesting each page's inputs and asking the store about
+        each key (about 20 ms at 1,000 statements). The list is kept only once every citation in
+        it is; one gone since then is made again when it is read."""
         if not self._memo.remembers:
             return [(None, None)] * len(pages)
-        keys = [self._memo.key((outline_of(item), url, self._site)) for item, url in pages]
-        return list(zip(keys, self._memo.promises(kind, keys, durable=True), strict=True))
+        memo = self._memo
+        outlines = tuple(outline_of(item) for item, _ in pages)
+        listed = memo.key((outlines, tuple(url for _, url in pages), self._site))
+        remembered: list[str] | None = memo.recall(f"{kind} keys", listed, durable=True)
+        if remembered is not None and len(remembered) == len(pages):
+            return list(zip(remembered, memo.promised(kind, remembered), strict=True))
+        keys = [memo.key((outline, url, self._site)) for outline, (_, url) in zip(outlines, pages, strict=True)]
+        promises = memo.promises(kind, keys, durable=True)
+        if None not in promises:
+            memo.keep(f"{kind} keys", listed, keys, durable=True)
+        return list(zip(keys, promises, strict=True))
 
     def _complete(
         self, kind: str, pages: list[tuple[Any, str]], recalled: list[tuple[str | None, _ReadBack | None]], cite: Callable[..., Citation]

@@ -3,7 +3,9 @@ each statement's text out, so they must never read it, and editing a text format
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -84,4 +86,62 @@ def test_editing_a_statements_text_formats_no_citation_again(project: Path, tmp_
     text.write_text(text.read_text(encoding="utf-8").replace('title: "', 'title: "Edited ', 1), encoding="utf-8")
     memo, files = build()
     assert memo.computed["statement citation"] == 1, "its title is in its citation"
+    assert files == render_site(load_archive(project), project, CslFormatter())
+
+
+class _WatchedStore:
+    """A build cache that counts which kinds of result the store is asked about, key by key, and
+    reads back nothing of the kinds `lost` (as if another build had swept them)."""
+
+    def __init__(self, store: BuildCache) -> None:
+        self.store = store
+        self.asked: Counter[str] = Counter()
+        self.lost: set[str] = set()
+
+    def get(self, kind: str, key: str) -> Any | None:
+        return None if kind in self.lost else self.store.get(kind, key)
+
+    def get_many(self, kind: str, keys: list[str]) -> dict[str, Any]:
+        return {} if kind in self.lost else self.store.get_many(kind, keys)
+
+    def which(self, kind: str, keys: list[str]) -> set[str]:
+        self.asked[kind] += len(keys)
+        return self.store.which(kind, keys)
+
+    def has(self, kind: str, key: str) -> bool:
+        self.asked[kind] += 1
+        return self.store.has(kind, key)
+
+    def put(self, kind: str, key: str, value: object) -> None:
+        self.store.put(kind, key, value)
+
+    def put_many(self, kind: str, entries: list[tuple[str, object]]) -> None:
+        self.store.put_many(kind, entries)
+
+    def touch(self, kind: str, key: str) -> None:
+        self.store.touch(kind, key)
+
+
+def test_after_a_text_edit_the_citation_keys_come_back_as_one_list(project: Path, tmp_path: Path) -> None:
+    store = _WatchedStore(BuildCache(tmp_path / "results"))
+
+    def build() -> tuple[Memo, dict[str, bytes]]:
+        memo = Memo(remember=False, store=store)
+        return memo, render_site(load_archive(project, memo=memo), project, CslFormatter(), memo)
+
+    build()  # formats every citation
+    build()  # finds every citation, and keeps the list of their keys
+    text = project / STATEMENT
+    text.write_text(text.read_text(encoding="utf-8") + "\nA paragraph added to the text.\n", encoding="utf-8")
+    store.asked.clear()
+    memo, files = build()
+    assert store.asked["statement citation"] == store.asked["year citation"] == 0, "no key asked about one by one"
+    assert memo.reused["statement citation keys"] == memo.reused["year citation keys"] == 1
+    assert memo.computed["statement citation"] == memo.computed["year citation"] == 0
+    assert files == render_site(load_archive(project), project, CslFormatter()), "the same as a build without a cache"
+    # Citations gone from the store since their list was kept are made again, the same.
+    store.lost = {"statement citation", "year citation"}
+    text.write_text(text.read_text(encoding="utf-8") + "\nAnother paragraph.\n", encoding="utf-8")
+    memo, files = build()
+    assert memo.computed["statement citation"] > 0
     assert files == render_site(load_archive(project), project, CslFormatter())
