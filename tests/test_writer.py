@@ -248,6 +248,30 @@ def test_the_old_site_is_listed_while_files_arrive(tmp_path: Path, monkeypatch: 
     assert _tree(out) == {"index.html": b"new", "other.html": b"other"}
 
 
+def test_with_a_record_the_old_site_is_listed_once_half_as_many_files_have_come(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out, manifest = tmp_path / "_site", Manifest(tmp_path / "cache", tmp_path / "_site", "code")
+    files = {f"page-{number}.html": f"page {number}".encode() for number in range(8)}
+    write_site(_keyed(files, {name: name for name in files}), out, manifest)
+    arrived: list[str] = []
+    started_after: list[int] = []
+    start_listing = writer._Listing.__init__
+
+    def started(listing: writer._Listing, folder: Path) -> None:
+        started_after.append(len(arrived))
+        start_listing(listing, folder)
+
+    def arriving() -> Iterator[tuple[str, bytes | Keyed]]:
+        for name, content in _keyed(files, {name: name for name in files}):
+            arrived.append(name)
+            yield name, content
+
+    monkeypatch.setattr(writer._Listing, "__init__", started)
+    write_site(arriving(), out, manifest)
+    # The first files are those whose shards go to the search index first: not slowed by the listing.
+    assert started_after == [len(files) // 2 + 1]
+    assert _tree(out) == files
+
+
 def test_a_failed_listing_of_the_old_site_fails_the_build_and_leaves_the_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "_site"
     write_site({"index.html": b"old"}.items(), out)
