@@ -502,10 +502,12 @@ def _read_statements(
             keys.append(key)
             results.append(None)
             files.append((len(results) - 1, path, data, key))
+        # Read back together; what is missing (or proves damaged) is what this build reads. The
+        # forked reader is busy importing the parsers meanwhile, so it is handed its files in time.
+        remembered = memo.recall_many("statement", [key for _, _, _, key in files if key is not None], durable=True)
         beside: list[_File] = []
         if standby is not None:
-            known = memo.knows_many("statement", [key for _, _, _, key in files if key is not None], durable=True)
-            beside = [file for file in files if file[3] not in known]
+            beside = [file for file in files if file[3] not in remembered]
             if beside and len(beside) < PARALLEL_FROM:
                 standby.give(beside)
             else:
@@ -513,14 +515,12 @@ def _read_statements(
                 standby.close()
                 standby = None
         read_beside = {index for index, _, _, _ in beside}
-        wanted = [file for file in files if file[0] not in read_beside]
-        remembered = memo.recall_many("statement", [key for _, _, _, key in wanted if key is not None], durable=True)
         pending: list[_File] = []
-        for file in wanted:
+        for file in files:
             if file[3] in remembered:
                 statement, lines, parts_shown[file[0]] = remembered[file[3]]
                 results[file[0]] = ((statement, lines), [])
-            else:
+            elif file[0] not in read_beside:
                 pending.append(file)
         fresh = list(zip(pending, _read_pending(reader, pending, workers), strict=True))
         if standby is not None:
