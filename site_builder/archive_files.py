@@ -53,12 +53,9 @@ class ArchiveFiles:
         self._memo = memo
         self._keys = [memo.key((statement, site_urls)) for statement in archive.statements]
         self._frames_key = memo.key((archive.site, last_revised(archive), site_urls))
-        known = memo.knows_many(_PARTS, [key for key in self._keys if key is not None], durable=True)
-        self._missing = [index for index, key in enumerate(self._keys) if key is None or key not in known]
-        self._frames_known = memo.knows(_FRAMES, self._frames_key, durable=True)
-        self._forked: Forked[dict[str, bytes]] | None = None
-        if fork:
-            self._forked = Forked(self._files)
+        # Which parts are remembered is found out where they are read back: by the forked
+        # process, off the way to the first pages, when there is one.
+        self._forked: Forked[dict[str, bytes]] | None = Forked(self._files) if fork else None
 
     @property
     def forked(self) -> bool:
@@ -67,7 +64,9 @@ class ArchiveFiles:
     @property
     def to_make(self) -> bool:
         """Whether some part is not remembered and must be made."""
-        return bool(self._missing) or not self._frames_known
+        memo, keys = self._memo, self._keys
+        known = memo.knows_many(_PARTS, [key for key in keys if key is not None], durable=True)
+        return any(key is None or key not in known for key in keys) or not memo.knows(_FRAMES, self._frames_key, durable=True)
 
     def files(self) -> dict[str, bytes]:
         """Every feed and data download, path -> bytes."""
@@ -88,33 +87,22 @@ class ArchiveFiles:
         }
 
     def _parts(self) -> tuple[FeedFrames, list[StatementParts]]:
-        """The frames and every statement's parts: those made now kept, the others read back."""
-        memo, keys, missing = self._memo, self._keys, self._missing
-        frames: FeedFrames | None = None
+        """The frames and every statement's parts: those remembered read back, the others made now and kept."""
+        memo, keys = self._memo, self._keys
+        remembered = memo.recall_many(_PARTS, [key for key in keys if key is not None], durable=True)
+        frames: FeedFrames | None = memo.recall(_FRAMES, self._frames_key, durable=True)
+        missing = [index for index, key in enumerate(keys) if key is None or key not in remembered]
         made: list[StatementParts] = []
-        if self.to_make:
+        if missing or frames is None:
             statements = self._archive.statements
-            frames, made = make_parts(self._archive, self._site_urls, tuple(statements[index] for index in missing))
+            made_frames, made = make_parts(self._archive, self._site_urls, tuple(statements[index] for index in missing))
             memo.keep_many(_PARTS, [(keys[index], part) for index, part in zip(missing, made, strict=True)], durable=True)
-            memo.keep(_FRAMES, self._frames_key, frames, durable=True)
-        else:
-            frames = memo.recall(_FRAMES, self._frames_key, durable=True)
-        parts: list[StatementParts | None] = [None] * len(keys)
-        for index, part in zip(missing, made, strict=True):
-            parts[index] = part
-        remembered = memo.recall_many(
-            _PARTS, [key for key, part in zip(keys, parts, strict=True) if part is None and key is not None], durable=True
-        )
-        found = [
-            part if part is not None else remembered.get(key) if key is not None else None for key, part in zip(keys, parts, strict=True)
-        ]
-        complete = [part for part in found if part is not None]
-        if frames is None or len(complete) < len(found):
-            # Gone from the store since it was asked (another build swept it): made here, whole.
-            frames, complete = make_parts(self._archive, self._site_urls, self._archive.statements)
-            memo.keep_many(_PARTS, list(zip(keys, complete, strict=True)), durable=True)
-            memo.keep(_FRAMES, self._frames_key, frames, durable=True)
-        return frames, complete
+            if frames is None:
+                frames = made_frames
+                memo.keep(_FRAMES, self._frames_key, frames, durable=True)
+        made_at = dict(zip(missing, made, strict=True))
+        parts = [made_at[index] if key is None or index in made_at else remembered[key] for index, key in enumerate(keys)]
+        return frames, parts
 
     def close(self) -> None:
         """Stop the forked process if its result was never asked for (the build failed)."""
