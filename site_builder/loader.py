@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from . import front_matter, schema
 from .background import Standby
 from .errors import ContentError, ContentErrors, display_path
 from .front_matter import Document, LineMap, decode, parse_yaml, split_document
+from .input_record import InputRecord, Status, status_of
 from .memo import Memo
 from .model import (
     Archive,
@@ -461,10 +463,11 @@ PARALLEL_FROM = 32
 BESIDE_FROM = 100
 _Read = tuple[tuple[Statement, LineMap] | None, list[ContentError]]
 _File = tuple[int, Path, bytes, str | None]  # its place among the paths, path, bytes, memo key
+_Found = tuple[int, Path, bytes | None, str | None]  # a file found, its bytes None if known by its status
 
 
 def _read_statements(
-    reader: _StatementReader, paths: list[Path], errors: list[ContentError], memo: Memo, workers: int
+    reader: _StatementReader, paths: list[Path], errors: list[ContentError], memo: Memo, workers: int, record: InputRecord | None = None
 ) -> list[tuple[Statement, LineMap]]:
     """Every statement that reads without problems, in path order; problems go to `errors`.
 
@@ -483,45 +486,58 @@ def _read_statements(
     results: list[_Read | None] = []
     keys: list[str | None] = []
     parts_shown: dict[int, tuple[str | None, ...]] = {}  # by place: how each of `_digested_parts` is shown
-    files: list[_File] = []
+    files: list[_Found] = []
     # Every path is a file of the statements folder: named as `shown` names it, without asking
     # the file system a thousand times.
     folder = reader.project.shown(reader.project.statements) + "/"
+    if record is not None and context is not None:
+        record.open(context)
+    else:
+        record = None
     try:
         for path in paths:
-            try:
-                # Unbuffered: a file is read whole in one call, without Path.read_bytes's buffered
-                # reader (a third of the time, 6 ms of a thousand statements).
-                with open(path, "rb", buffering=0) as unbuffered:
-                    data = unbuffered.read()
-            except OSError as error:
-                results.append((None, [_unreadable(reader.project.shown(path), error)]))
-                keys.append(None)
-                continue
-            key = memo.key((folder + path.name, data, context)) if context is not None else None
+            # A file whose status is as the last build recorded it is known by its key, unread.
+            key = record.key_of(path.name, path) if record is not None else None
+            if key is None:
+                try:
+                    data, status = _read_bytes(path)
+                except OSError as error:
+                    results.append((None, [_unreadable(reader.project.shown(path), error)]))
+                    keys.append(None)
+                    continue
+                key = memo.key((folder + path.name, data, context)) if context is not None else None
+                if record is not None and key is not None:
+                    record.note(path.name, status, key)
+            else:
+                data = None
             keys.append(key)
             results.append(None)
             files.append((len(results) - 1, path, data, key))
+        if record is not None:
+            record.save()
         # Read back together; what is missing (or proves damaged) is what this build reads. The
         # forked reader is busy importing the parsers meanwhile, so it is handed its files in time.
         remembered = memo.recall_many("statement", [key for _, _, _, key in files if key is not None], durable=True)
+        unread: list[_File] = []
+        for index, path, data, key in files:
+            if key in remembered:
+                statement, lines, parts_shown[index] = remembered[key]
+                results[index] = ((statement, lines), [])
+            elif data is not None:
+                unread.append((index, path, data, key))
+            else:  # known by its status, but gone from the cache (swept): its bytes are read now
+                loaded = _with_bytes(index, path, key, reader, results)
+                if loaded is not None:
+                    unread.append(loaded)
+        pending = unread
         beside: list[_File] = []
         if standby is not None:
-            beside = [file for file in files if file[3] not in remembered]
-            if beside and len(beside) < PARALLEL_FROM:
+            if unread and len(unread) < PARALLEL_FROM:
+                beside, pending = unread, []
                 standby.give(beside)
-            else:
-                beside = []  # nothing to read, or enough to read across worker processes below
+            else:  # nothing to read, or enough to read across worker processes below
                 standby.close()
                 standby = None
-        read_beside = {index for index, _, _, _ in beside}
-        pending: list[_File] = []
-        for file in files:
-            if file[3] in remembered:
-                statement, lines, parts_shown[file[0]] = remembered[file[3]]
-                results[file[0]] = ((statement, lines), [])
-            elif file[0] not in read_beside:
-                pending.append(file)
         fresh = list(zip(pending, _read_pending(reader, pending, workers), strict=True))
         if standby is not None:
             fresh += zip(beside, standby.result(), strict=True)
@@ -549,6 +565,24 @@ def _read_statements(
                 memo.remember_shown(part, shown)
             read.append(found)
     return read
+
+
+def _read_bytes(path: Path) -> tuple[bytes, Status]:
+    """The file's bytes, and its status just before they were read. Unbuffered: read whole in
+    one call, without Path.read_bytes's buffered reader (a third of the time, 6 ms of a thousand)."""
+    with open(path, "rb", buffering=0) as unbuffered:
+        status = status_of(os.fstat(unbuffered.fileno()))
+        return unbuffered.read(), status
+
+
+def _with_bytes(index: int, path: Path, key: str | None, reader: _StatementReader, results: list[_Read | None]) -> _File | None:
+    """The file with its bytes read; None if they cannot be, its problem then being its result."""
+    try:
+        data, _ = _read_bytes(path)
+    except OSError as error:
+        results[index] = (None, [_unreadable(reader.project.shown(path), error)])
+        return None
+    return index, path, data, key
 
 
 def _digested_parts(statement: Statement) -> list[object]:
@@ -593,11 +627,14 @@ def _read_in_worker(job: tuple[Path, bytes]) -> _Read:
     return _read_one(_WORKER_READER[0], *job)
 
 
-def load_archive(root: Path, *, base_url: str | None = None, memo: Memo | None = None, workers: int = 1) -> Archive:
+def load_archive(
+    root: Path, *, base_url: str | None = None, memo: Memo | None = None, workers: int = 1, record: InputRecord | None = None
+) -> Archive:
     """Read and validate everything under `root`; raise ContentErrors listing every problem.
 
     With a memo, statements read before with the same bytes and context are not read again;
-    with several workers, the others are read in parallel.
+    with several workers, the others are read in parallel. With a record of the files the last
+    build read, a file whose status is unchanged is not even opened.
     """
     project = Project(root)
     memo = memo or Memo(remember=False)
@@ -614,7 +651,7 @@ def load_archive(root: Path, *, base_url: str | None = None, memo: Memo | None =
     paths = sorted(project.statements.glob("*.md"), key=lambda path: path.name) if project.statements.is_dir() else []
     if not paths:
         errors.append(ContentError(project.shown(project.statements), 1, "statements", "no statement files found"))
-    read = _read_statements(reader, paths, errors, memo, workers)
+    read = _read_statements(reader, paths, errors, memo, workers, record)
     _check_unique(read, errors)
     _check_same_response(read, errors)
     if errors or site is None or history is None or vocabulary is None or corrections is None or redirects is None:

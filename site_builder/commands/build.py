@@ -33,6 +33,7 @@ def build(root: Path, out: Path, base_url: str | None, cache: Path | None = None
 
 def _build(root: Path, out: Path, base_url: str | None, cache: Path | None, csl: CslFormatter, workers: int, started: float) -> int:
     from ..build_cache import BuildCache, code_digest
+    from ..input_record import InputRecord
     from ..loader import load_archive
     from ..manifest import Manifest
     from ..memo import Memo
@@ -45,7 +46,9 @@ def _build(root: Path, out: Path, base_url: str | None, cache: Path | None, csl:
     # Compiling the templates the cache lacks is begun on another core while this one reads the archive.
     compiled_ahead = compile_ahead(root / "templates", results) if workers > 1 else None
     try:
-        archive = load_archive(root, base_url=base_url, memo=memo, workers=workers)
+        # What the last build read: a statement file whose status is unchanged is not opened again.
+        record = InputRecord(cache / "read", root / "statements", code_digest()) if cache is not None else None
+        archive = load_archive(root, base_url=base_url, memo=memo, workers=workers, record=record)
         # The archive lives as long as the build: frozen, its objects (a million at 1,000
         # statements) are not walked again by each full run of the cycle collector, which took
         # about 50 ms of a warm rebuild. Unfrozen after, for a caller that goes on (the tests).
