@@ -37,6 +37,7 @@ class Outlines:
         self._archive = archive
         self._memo = memo
         self._digests: dict[int, str | None] | None = None  # by the statement's id()
+        self._unremembered: list[Statement] = []
 
     def of_statement(self, statement: Statement) -> object:
         """The statement's outline: its digest, or the outline itself where there is none (what
@@ -47,6 +48,14 @@ class Outlines:
             self._digests = self._digested()
         digest = self._digests.get(id(statement))
         return digest if digest is not None else statement_outline(statement)
+
+    def unremembered(self) -> list[Statement]:
+        """The statements whose outline this build worked out: those the cache had not met as
+        they now read (edited, or new), on a rebuild; every one on a first build. Empty when
+        the memo remembers nothing."""
+        if self._memo.remembers and self._digests is None:
+            self._digests = self._digested()
+        return self._unremembered
 
     def of_year(self, year: ReportYear) -> tuple[object, ...]:
         """The year's fields, and its statements' outlines."""
@@ -66,6 +75,7 @@ class Outlines:
         for statement, key in zip(statements, keys, strict=True):
             digest = remembered.get(key) if key is not None else None
             if digest is None:
+                self._unremembered.append(statement)
                 digest = memo.key(statement_outline(statement))
                 if key is not None and digest is not None:
                     made.append((key, digest))

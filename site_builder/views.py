@@ -7,7 +7,7 @@ data its template lays out), so templates hold layout only and render.py only re
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
@@ -351,6 +351,7 @@ class Citations:
 
     def __init__(self, archive: Archive, site_urls: urls.SiteUrls, csl: CslFormatter, memo: Memo, outlines: Outlines | None = None) -> None:
         self._site, self._csl, self._memo = archive.site, csl, memo
+        self._result: tuple[list[PageCitation], list[PageCitation]] | None = None
         outlines = outlines or Outlines(archive, memo)
         absolute = site_urls.absolute
         self._statement_pages = [(s, absolute(s.url)) for s in archive.statements]
@@ -406,11 +407,13 @@ class Citations:
         return citations
 
     def result(self) -> tuple[list[PageCitation], list[PageCitation]]:
-        """The statements' citations and the years', in the archive's order."""
-        return (
-            self._complete("statement citation", self._statement_pages, self._statements, cite_statement),
-            self._complete("year citation", self._year_pages, self._years, cite_year),
-        )
+        """The statements' citations and the years', in the archive's order (made once)."""
+        if self._result is None:
+            self._result = (
+                self._complete("statement citation", self._statement_pages, self._statements, cite_statement),
+                self._complete("year citation", self._year_pages, self._years, cite_year),
+            )
+        return self._result
 
 
 def _cite_and_keep(memo: Memo, kind: str, key: str | None, cite: Callable[[], Citation]) -> Citation:
@@ -455,25 +458,7 @@ def page_views(
             context={"chart": tier_chart(archive.years)},
         )
     ]
-    year_links = tuple(YearLink.to(year) for year in archive.years)
-    for index, year in enumerate(archive.years):
-        previous, following = _neighbours(year_links, index)
-        views.append(memo.derive(_year_view, year, previous, following, site, absolute(year.url), year_citations[index]))
-    year_of = {year.year: link for year, link in zip(archive.years, year_links, strict=True)}
-    statement_links = tuple(StatementLink.to(s) for s in archive.statements)
-    for index, statement in enumerate(archive.statements):
-        previous_link, following_link = _neighbours(statement_links, index)
-        view = memo.derive(
-            _statement_view,
-            statement,
-            year_of[statement.year],
-            previous_link,
-            following_link,
-            site,
-            absolute(statement.url),
-            statement_citations[index],
-        )
-        views.append(view)
+    views += _year_views(archive, absolute, memo, year_citations, statement_citations, None)
     matrix = memo.derive(claim_matrix, matrix_texts(archive), archive.claims)
     claims_description = "Every claim made in the responses whose text the archive holds, with the years that make it."
     views.append(
@@ -534,6 +519,60 @@ def page_views(
     return views
 
 
+def year_views(archive: Archive, site_urls: urls.SiteUrls, memo: Memo, citations: Citations, years: Collection[int]) -> list[PageView]:
+    """The views of the pages of `years` and of their statements, as `page_views` makes them.
+
+    Through the memo, so that `page_views` takes the same views back: a rebuild renders the
+    search shard of an edited statement first, and hands it to Pagefind before it makes the
+    other pages' views."""
+    statement_citations, year_citations = citations.result()
+    return _year_views(archive, site_urls.absolute, memo, year_citations, statement_citations, years)
+
+
+def _year_views(
+    archive: Archive,
+    absolute: Callable[[str], str],
+    memo: Memo,
+    year_citations: list[PageCitation],
+    statement_citations: list[PageCitation],
+    years: Collection[int] | None,
+) -> list[PageView]:
+    """The year pages' views, then the statement pages' (of `years` only, unless None)."""
+    site = archive.site
+    views = []
+    year_links = tuple(YearLink.to(year) for year in archive.years)
+    for index, year in enumerate(archive.years):
+        if years is None or year.year in years:
+            previous, following = _neighbours(year_links, index)
+            views.append(memo.derive(_year_view, year, previous, following, site, absolute(year.url), year_citations[index]))
+    year_of = {year.year: link for year, link in zip(archive.years, year_links, strict=True)}
+    statement_links = tuple(StatementLink.to(s) for s in archive.statements)
+    for index, statement in enumerate(archive.statements):
+        if years is not None and statement.year not in years:
+            continue
+        previous_link, following_link = _neighbours(statement_links, index)
+        view = memo.derive(
+            _statement_view,
+            statement,
+            year_of[statement.year],
+            previous_link,
+            following_link,
+            site,
+            absolute(statement.url),
+            statement_citations[index],
+        )
+        views.append(view)
+    return views
+
+
+def page_paths(archive: Archive) -> list[str]:
+    """The path of every page `page_views` makes, in its order, without making the views: what
+    the search shards are planned from before there are views (a test holds the two equal)."""
+    paths = [urls.HOME, *(year.url for year in archive.years), *(statement.url for statement in archive.statements)]
+    paths += [urls.CLAIMS, *(urls.claim(claim.id) for claim in archive.claims), urls.SEARCH, urls.ABOUT, "404.html"]
+    return paths + [old.lstrip("/") for old, _ in (*archive.redirects, *archive.splits)]
+
+
 def _redirect_view(site: SiteConfig, path: str, target: str, target_url: str) -> PageView:
     return PageView(
         path=path,
@@ -559,6 +598,13 @@ def _split_view(site: SiteConfig, path: str, page_url: str, targets: tuple[str, 
         context={"targets": list(targets)},
         noindex=True,
     )
+
+
+def check_redirects(archive: Archive) -> None:
+    """What `page_views` checks first: every redirect leaves a page that no longer exists, for one that does."""
+    moves = len(archive.redirects) + len(archive.splits)
+    paths = page_paths(archive)
+    _check_redirects(archive, set(paths[: len(paths) - moves]))
 
 
 def _check_redirects(archive: Archive, pages: set[str]) -> None:

@@ -10,10 +10,13 @@ from pathlib import Path
 import pytest
 from jinja2 import Environment
 
-from site_builder import archive_files, csl, render, templates
+from site_builder import archive_files, csl, render, search, templates, urls, views
 from site_builder.background import BackgroundError, Forked
+from site_builder.build_cache import BuildCache
 from site_builder.cli import main
 from site_builder.commands import build as build_command
+from site_builder.loader import load_archive
+from site_builder.memo import Memo
 from site_builder.model import Archive
 from tests.conftest import ROOT, file_digests
 
@@ -125,3 +128,79 @@ def test_compiling_templates_ahead_reports_only_what_a_page_uses(project: Path, 
     monkeypatch.setattr(csl, "PARALLEL_FROM", 2)
     assert main(["--root", str(project), "build", "--out", str(project / "_site"), "--no-cache"]) == 0
     assert compiled == ["yes"]
+
+
+def test_page_paths_are_the_views_paths_in_their_order(project: Path, edit: Callable[[str, str, str], Path]) -> None:
+    # A moved page in a year's folder too: its redirect page is in that year's search shard.
+    edit("statements/2024-statement-2024-06-25.md", "slug: statement-2024-06-25", "slug: govt-refutes-us-report")
+    edit(
+        "data/redirects.yaml",
+        "/claims/low-incidence/:",
+        '"/2024/statement-2024-06-25/": "/2024/govt-refutes-us-report/"\n/claims/low-incidence/:',
+    )
+    for root in (ROOT, project):
+        archive = load_archive(root)
+        assert archive.redirects or root == ROOT
+        site_urls = urls.SiteUrls(archive.site.base_url)
+        assert views.page_paths(archive) == [view.path for view in views.page_views(archive, site_urls)]
+
+
+class _Order:
+    """Which shards go to the search index before the views of every page are made, and the site built."""
+
+    def __init__(self, project: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.project, self.cache = project, cache
+        self.events: list[str] = []
+        add, page_views = search.SearchIndexer.add, views.page_views
+
+        def added(indexer: search.SearchIndexer, shard: str, pages: dict[str, object]) -> None:
+            self.events.append(shard)
+            add(indexer, shard, pages)  # type: ignore[arg-type]
+
+        def viewed(*args: object, **kwargs: object) -> object:
+            self.events.append("page_views")
+            return page_views(*args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(search.SearchIndexer, "add", added)
+        monkeypatch.setattr(render, "page_views", viewed)
+
+    def build(self) -> dict[str, bytes]:
+        self.events.clear()
+        memo = Memo(remember=False, store=BuildCache(self.cache))
+        return render.render_site(load_archive(self.project, memo=memo), self.project, csl.CslFormatter(), memo)
+
+    def before_views(self) -> list[str]:
+        return self.events[: self.events.index("page_views")]
+
+
+def test_a_rebuild_hands_the_edited_statements_shard_to_the_index_before_the_other_views(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    order = _Order(project, tmp_path / "results", monkeypatch)
+    order.build()
+    assert order.before_views() == [], "a first build meets every statement: no shard goes first"
+    text = project / "statements/2024-statement-2024-06-25.md"
+    text.write_text(text.read_text(encoding="utf-8") + "\nA paragraph added to the text.\n", encoding="utf-8")
+    files = order.build()
+    assert order.before_views() == ["2020s"]
+    assert order.events.count("2020s") == 1, "handed over once"
+    assert files == render.render_site(load_archive(project), project, csl.CslFormatter()), "the same as a build without a cache"
+    order.build()
+    assert order.before_views() == [], "nothing edited since"
+
+
+def test_a_shard_holding_a_moved_page_waits_for_every_view(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edit: Callable[[str, str, str], Path]
+) -> None:
+    edit("statements/2024-statement-2024-06-25.md", "slug: statement-2024-06-25", "slug: govt-refutes-us-report")
+    edit(
+        "data/redirects.yaml",
+        "/claims/low-incidence/:",
+        '"/2024/statement-2024-06-25/": "/2024/govt-refutes-us-report/"\n/claims/low-incidence/:',
+    )
+    order = _Order(project, tmp_path / "results", monkeypatch)
+    order.build()
+    edit("statements/2024-statement-2024-06-25.md", "---\n\n", "---\n\nA paragraph added to the text.\n\n")
+    files = order.build()
+    assert order.before_views() == [] and order.events.count("2020s") == 1
+    assert files == render.render_site(load_archive(project), project, csl.CslFormatter())
