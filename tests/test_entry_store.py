@@ -24,6 +24,20 @@ def test_entries_round_trip_and_are_seen_by_another_store_at_once(tmp_path: Path
     assert other.count() == 2
 
 
+@pytest.mark.parametrize("existing", [False, True], ids=["new file", "existing file"])
+def test_a_store_writes_ahead_and_syncs_at_checkpoints_once_opened(tmp_path: Path, existing: bool) -> None:
+    # A new file is made without syncing; the entries written after it are kept as durably as before.
+    if existing:
+        EntryStore(tmp_path).write("a", b"1")
+    store = EntryStore(tmp_path)
+    store.write("b", b"2")
+    connection = store._connect()
+    assert connection is not None
+    assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert connection.execute("PRAGMA synchronous").fetchone() == (1,), "NORMAL"
+    assert EntryStore(tmp_path).read_many(["a", "b"]) == ({"a": b"1", "b": b"2"} if existing else {"b": b"2"})
+
+
 def test_entries_are_read_and_written_together(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(entry_store, "_NAMES_PER_QUERY", 3)  # several queries
     store = EntryStore(tmp_path)
