@@ -3,7 +3,9 @@ unchanged from its status alone, without reading and digesting it.
 
 For each statement file it read, the record holds the file's status (size, modification and
 change times, inode) and the key of its bytes and context. A file still showing that status
-has those bytes: any write changes its change time, which no program can set back. A file
+has those bytes: on POSIX systems any write changes its change time, which no program can set
+back (Windows reports the creation time instead: there, an edit that keeps the size and puts
+the modification time back would go unseen). A file
 whose times were within a few seconds of the record being taken is read again all the same
 (a write in the same tick of the file system's clock could leave the times unchanged), as git
 does with its index.
