@@ -89,41 +89,32 @@ def test_editing_a_statements_text_formats_no_citation_again(project: Path, tmp_
     assert files == render_site(load_archive(project), project, CslFormatter())
 
 
-class _WatchedStore:
-    """A build cache that counts which kinds of result the store is asked about, key by key, and
-    reads back nothing of the kinds `lost` (as if another build had swept them)."""
+class _WatchedStore(BuildCache):
+    """A build cache that counts which kinds of result it is asked about, key by key, and reads
+    back nothing of the kinds `lost` (as if another build had swept them)."""
 
-    def __init__(self, store: BuildCache) -> None:
-        self.store = store
+    def __init__(self, folder: Path) -> None:
+        super().__init__(folder)
         self.asked: Counter[str] = Counter()
         self.lost: set[str] = set()
 
     def get(self, kind: str, key: str) -> Any | None:
-        return None if kind in self.lost else self.store.get(kind, key)
+        return None if kind in self.lost else super().get(kind, key)
 
     def get_many(self, kind: str, keys: list[str]) -> dict[str, Any]:
-        return {} if kind in self.lost else self.store.get_many(kind, keys)
+        return {} if kind in self.lost else super().get_many(kind, keys)
 
     def which(self, kind: str, keys: list[str]) -> set[str]:
         self.asked[kind] += len(keys)
-        return self.store.which(kind, keys)
+        return super().which(kind, keys)
 
     def has(self, kind: str, key: str) -> bool:
         self.asked[kind] += 1
-        return self.store.has(kind, key)
-
-    def put(self, kind: str, key: str, value: object) -> None:
-        self.store.put(kind, key, value)
-
-    def put_many(self, kind: str, entries: list[tuple[str, object]]) -> None:
-        self.store.put_many(kind, entries)
-
-    def touch(self, kind: str, key: str) -> None:
-        self.store.touch(kind, key)
+        return super().has(kind, key)
 
 
 def test_after_a_text_edit_the_citation_keys_come_back_as_one_list(project: Path, tmp_path: Path) -> None:
-    store = _WatchedStore(BuildCache(tmp_path / "results"))
+    store = _WatchedStore(tmp_path / "results")
 
     def build() -> tuple[Memo, dict[str, bytes]]:
         memo = Memo(remember=False, store=store)
