@@ -94,7 +94,8 @@ class Fingerprints:
         if kind is tuple or kind is list:
             if all(type(item) in _SHOWN_BY_REPR for item in value):
                 return repr(value)
-            return ("(" if kind is tuple else "[") + ",".join([self._shown(item) for item in value]) + ")"
+            items = [repr(item) if type(item) in _SHOWN_BY_REPR else self._shown(item) for item in value]
+            return ("(" if kind is tuple else "[") + ",".join(items) + ")"
         if kind is dict:
             return "{" + ",".join(sorted([self._shown(k) + ":" + self._shown(v) for k, v in value.items()])) + "}"
         if kind is frozenset or kind is set:

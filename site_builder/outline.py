@@ -31,23 +31,32 @@ def statement_outline(statement: Statement) -> tuple[object, ...]:
 class Outlines:
     """The outlines of one archive. Each statement's is known by its digest, remembered by the
     statement's own digest: digesting a thousand outlines anew would cost a rebuild more than
-    the pages and citations it spares. Digests are worked out on first need, all together."""
+    the pages and citations it spares. So is the digest of its claims (passages are text, but
+    the claim pages show them). Digests are worked out on first need, all together."""
 
     def __init__(self, archive: Archive, memo: Memo) -> None:
         self._archive = archive
         self._memo = memo
-        self._digests: dict[int, str | None] | None = None  # by the statement's id()
+        self._digests: dict[int, tuple[str, str] | None] | None = None  # by the statement's id()
         self._unremembered: list[Statement] = []
 
     def of_statement(self, statement: Statement) -> object:
         """The statement's outline: its digest, or the outline itself where there is none (what
         is keyed by it is then not remembered either)."""
+        digests = self._digests_of(statement)
+        return digests[0] if digests is not None else statement_outline(statement)
+
+    def claims_of(self, statement: Statement) -> object:
+        """The statement's claims: their digest, or the claims themselves where there is none."""
+        digests = self._digests_of(statement)
+        return digests[1] if digests is not None else statement.claims
+
+    def _digests_of(self, statement: Statement) -> tuple[str, str] | None:
         if not self._memo.remembers:
-            return statement_outline(statement)
+            return None
         if self._digests is None:
             self._digests = self._digested()
-        digest = self._digests.get(id(statement))
-        return digest if digest is not None else statement_outline(statement)
+        return self._digests.get(id(statement))
 
     def unremembered(self) -> list[Statement]:
         """The statements whose outline this build worked out: those the cache had not met as
@@ -65,20 +74,21 @@ class Outlines:
         """The years' outlines, and the archive's other fields."""
         return (tuple(self.of_year(year) for year in self._archive.years), *(getattr(self._archive, name) for name in _ARCHIVE_FIELDS))
 
-    def _digested(self) -> dict[int, str | None]:
+    def _digested(self) -> dict[int, tuple[str, str] | None]:
         memo = self._memo
         statements = self._archive.statements
         keys = [memo.key(statement) for statement in statements]
         remembered = memo.recall_many(_KIND, [key for key in keys if key is not None], durable=True)
-        digests: dict[int, str | None] = {}
+        digests: dict[int, tuple[str, str] | None] = {}
         made: list[tuple[str | None, object]] = []
         for statement, key in zip(statements, keys, strict=True):
-            digest = remembered.get(key) if key is not None else None
-            if digest is None:
+            found = remembered.get(key) if key is not None else None
+            if found is None:
                 self._unremembered.append(statement)
-                digest = memo.key(statement_outline(statement))
-                if key is not None and digest is not None:
-                    made.append((key, digest))
-            digests[id(statement)] = digest
+                outline, claims = memo.key(statement_outline(statement)), memo.key(statement.claims)
+                found = (outline, claims) if outline is not None and claims is not None else None
+                if key is not None and found is not None:
+                    made.append((key, found))
+            digests[id(statement)] = found
         memo.keep_many(_KIND, made, durable=True)
         return digests

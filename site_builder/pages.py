@@ -23,7 +23,7 @@ from .templates import template_names
 from .views import PageView
 from .writer import Content, Keyed
 
-_PAGE = "page"
+PAGE_KIND = "page"  # what the memo remembers a page as
 
 
 @contextlib.contextmanager
@@ -76,22 +76,28 @@ class PageRenderer:
     def _key(self, view: PageView) -> str | None:
         if not self._memo.remembers:
             return None  # a one-shot build without a store keeps nothing, so digests nothing
-        if view.template not in self._names:
-            with template_problems(self._root, view.template):
-                self._names[view.template] = self._memo.get(
-                    "template names", (self._templates_key, view.template), lambda: template_names(self._env, view.template), durable=True
+        return self._memo.key((*self.keyed_by(view.template), view))
+
+    def keyed_by(self, template: str) -> tuple[str, object]:
+        """What a page of `template` is keyed by besides its view: the templates, and the
+        archive's outline if they read the archive, else the site's settings."""
+        if template not in self._names:
+            with template_problems(self._root, template):
+                self._names[template] = self._memo.get(
+                    "template names", (self._templates_key, template), lambda: template_names(self._env, template), durable=True
                 )
-        names = self._names[view.template]
+        names = self._names[template]
         # A page reads the whole archive only if its templates name it (the home, about and 404 pages).
-        reads_archive = names is None or "archive" in names
-        if reads_archive and self._outline is None:
+        if names is not None and "archive" not in names:
+            return self._templates_key, self._archive.site
+        if self._outline is None:
             self._outline = self._outlines.of_archive()
-        return self._memo.key((self._templates_key, self._outline if reads_archive else self._archive.site, view))
+        return self._templates_key, self._outline
 
     def remembered(self, views: list[PageView]) -> set[str]:
         """The output paths of the pages remembered, without reading any back: asked together."""
         keys = {view.output: self.key(view) for view in views}
-        known = self._memo.knows_many(_PAGE, [key for key in keys.values() if key is not None], durable=True)
+        known = self._memo.knows_many(PAGE_KIND, [key for key in keys.values() if key is not None], durable=True)
         return {output for output, key in keys.items() if key in known}
 
     def output(self, view: PageView) -> Content:
@@ -100,15 +106,15 @@ class PageRenderer:
         key = self.key(view)
         if key is None:
             return self.render(view)
-        self._memo.touch(_PAGE, key)  # still in use, even if never read back
+        self._memo.touch(PAGE_KIND, key)  # still in use, even if never read back
         return Keyed(key, lambda: self.page(view))
 
     def page(self, view: PageView) -> bytes:
         """The page's bytes: remembered, or rendered now and remembered."""
         key = self.key(view)
-        remembered: bytes | None = self._memo.recall(_PAGE, key, durable=True)
+        remembered: bytes | None = self._memo.recall(PAGE_KIND, key, durable=True)
         if remembered is not None:
             return remembered
         page = self.render(view)
-        self._memo.keep(_PAGE, key, page, durable=True)
+        self._memo.keep(PAGE_KIND, key, page, durable=True)
         return page

@@ -7,7 +7,7 @@ data its template lays out), so templates hold layout only and render.py only re
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
@@ -23,6 +23,13 @@ from .model import Archive, ClaimDefinition, ClaimInStatement, Passage, ReportYe
 from .outline import Outlines
 
 REDIRECTS_FILE = "data/redirects.yaml"
+NOT_FOUND = "404.html"
+# The templates of the year and statement pages (`_year_view`, `_statement_view`).
+YEAR_RUN_TEMPLATES = ("year.html", "statement.html")
+# The templates of the claims page and of each claim's page (`claim_views`).
+CLAIM_TEMPLATES = ("claims.html", "claim.html")
+# The templates of the pages left at moved addresses (`_redirect_view`, `_split_view`).
+MOVED_TEMPLATES = ("redirect.html", "split.html")
 T = TypeVar("T")
 _ReadBack = Callable[[], Any]
 
@@ -277,7 +284,7 @@ def _year_view(
     description = f"Macao was placed on {year.tier} in the {year.year} Trafficking in Persons Report. " + _responses_sentence(year)
     return PageView(
         path=urls.year(year.year),
-        template="year.html",
+        template=YEAR_RUN_TEMPLATES[0],
         title=title,
         description=description,
         describe=functools.partial(year_metadata, year, site, page_url, title, description),
@@ -310,7 +317,7 @@ def _statement_view(
 ) -> PageView:
     return PageView(
         path=statement.url,
-        template="statement.html",
+        template=YEAR_RUN_TEMPLATES[1],
         title=f"{statement.year}: {statement.heading}",
         description=statement.summary,
         describe=functools.partial(statement_metadata, statement, site, page_url),
@@ -406,6 +413,17 @@ class Citations:
             citations.append(citation)
         return citations
 
+    def keys(self) -> tuple[list[str | None], list[str | None]]:
+        """The statements' citation keys and the years', in the archive's order (None: not remembered)."""
+        return [key for key, _ in self._statements], [key for key, _ in self._years]
+
+    def of_pages(self) -> dict[str, PageCitation]:
+        """Each statement's and each year's citation, by the path of its page."""
+        statement_citations, year_citations = self.result()
+        found = {statement.url: citation for (statement, _), citation in zip(self._statement_pages, statement_citations, strict=True)}
+        found.update((urls.year(year.year), citation) for (year, _), citation in zip(self._year_pages, year_citations, strict=True))
+        return found
+
     def result(self) -> tuple[list[PageCitation], list[PageCitation]]:
         """The statements' citations and the years', in the archive's order (made once)."""
         if self._result is None:
@@ -434,8 +452,12 @@ def page_views(
     csl: CslFormatter | None = None,
     memo: Memo | None = None,
     citations: Citations | None = None,
+    years: Collection[int] | None = None,
+    claims: bool = True,
 ) -> list[PageView]:
-    """Every HTML page of the URL contract, plus redirect pages for moved URLs.
+    """Every HTML page of the URL contract, plus redirect pages for moved URLs; with `years`,
+    of the year and statement pages only those of `years`, and without `claims`, none in the
+    claims folder, moved ones included (those left out are known otherwise).
 
     With a memo kept from an earlier build, citations whose inputs did not change are reused.
     `citations` are the ones a caller started earlier, to do other work while they are formatted.
@@ -458,38 +480,9 @@ def page_views(
             context={"chart": tier_chart(archive.years)},
         )
     ]
-    views += _year_views(archive, absolute, memo, year_citations, statement_citations, None)
-    matrix = memo.derive(claim_matrix, matrix_texts(archive), archive.claims)
-    claims_description = "Every claim made in the responses whose text the archive holds, with the years that make it."
-    views.append(
-        _view(
-            memo,
-            site,
-            site_urls,
-            urls.CLAIMS,
-            "claims.html",
-            "Claims across years",
-            claims_description,
-            context={
-                "matrix": matrix,
-                "without_text": tuple(StatementLink.to(s) for s in archive.statements if not s.has_text),
-            },
-        )
-    )
-    occurrences = claim_occurrences(archive)
-    views += [
-        _view(
-            memo,
-            site,
-            site_urls,
-            urls.claim(claim.id),
-            "claim.html",
-            f"Claim: {claim.label}",
-            claim.definition,
-            context={"claim": claim, "occurrences": occurrences[claim.id]},
-        )
-        for claim in archive.claims
-    ]
+    views += _year_views(archive, absolute, memo, year_citations, statement_citations, years)
+    if claims:
+        views += claim_views(archive, site_urls, memo)
     views.append(
         _view(
             memo,
@@ -506,9 +499,15 @@ def page_views(
     )
     about_description = "How the archive collects, transcribes and annotates Macao's responses, and how to report a correction."
     views.append(_view(memo, site, site_urls, urls.ABOUT, "about.html", "About the archive and its method", about_description, "AboutPage"))
-    views.append(_view(memo, site, site_urls, "404.html", "404.html", "Page not found", "No page at this address.", noindex=True))
-    _check_redirects(archive, {v.path for v in views})
-    views += [
+    views.append(_view(memo, site, site_urls, NOT_FOUND, NOT_FOUND, "Page not found", "No page at this address.", noindex=True))
+    check_redirects(archive)
+    return views + [view for view in moved_views(archive, site_urls, memo) if claims or not in_claims_folder(view.path)]
+
+
+def moved_views(archive: Archive, site_urls: urls.SiteUrls, memo: Memo) -> list[PageView]:
+    """The views of the pages left at moved addresses, as `page_views` makes them."""
+    site, absolute = archive.site, site_urls.absolute
+    views = [
         memo.derive(_redirect_view, site, old.lstrip("/"), new.lstrip("/"), absolute(new.lstrip("/"))) for old, new in archive.redirects
     ]
     for old, targets in archive.splits:
@@ -516,6 +515,48 @@ def page_views(
         views.append(
             memo.derive(_split_view, site, old.lstrip("/"), absolute(old.lstrip("/")), paths, tuple(absolute(path) for path in paths))
         )
+    return views
+
+
+def in_claims_folder(path: str) -> bool:
+    """Whether a page's path is below the claims page's: the claim pages, and moved ones."""
+    return path.startswith(urls.CLAIMS)
+
+
+def claim_views(archive: Archive, site_urls: urls.SiteUrls, memo: Memo) -> list[PageView]:
+    """The views of the claims page and of each claim's page, as `page_views` makes them."""
+    site = archive.site
+    matrix = memo.derive(claim_matrix, matrix_texts(archive), archive.claims)
+    claims_description = "Every claim made in the responses whose text the archive holds, with the years that make it."
+    views = [
+        _view(
+            memo,
+            site,
+            site_urls,
+            urls.CLAIMS,
+            CLAIM_TEMPLATES[0],
+            "Claims across years",
+            claims_description,
+            context={
+                "matrix": matrix,
+                "without_text": tuple(StatementLink.to(s) for s in archive.statements if not s.has_text),
+            },
+        )
+    ]
+    occurrences = claim_occurrences(archive)
+    views += [
+        _view(
+            memo,
+            site,
+            site_urls,
+            urls.claim(claim.id),
+            CLAIM_TEMPLATES[1],
+            f"Claim: {claim.label}",
+            claim.definition,
+            context={"claim": claim, "occurrences": occurrences[claim.id]},
+        )
+        for claim in archive.claims
+    ]
     return views
 
 
@@ -565,18 +606,57 @@ def _year_views(
     return views
 
 
+def year_run_inputs(
+    archive: Archive, site_urls: urls.SiteUrls, citations: Citations, runs: Mapping[str, Collection[int]]
+) -> dict[str, tuple[object, ...]]:
+    """For each run of years, what the views of its years' pages and their statements' are made
+    from, as `_year_views` makes them, without making them: each year and statement (digested
+    by the memo), its neighbours' links and its year's as plain values, its address and its
+    citation's key. A shard of those pages is known by them (see shard_records.py)."""
+    statement_keys, year_keys = citations.keys()
+    absolute = site_urls.absolute
+    run_of = {year: run for run, years in runs.items() for year in years}
+    inputs: dict[str, list[object]] = {run: [] for run in runs}
+    years = archive.years
+    nothing = (None, None)
+    for index, year in enumerate(years):
+        if year.year in run_of:
+            previous, following = _neighbours(years, index)
+            links = (previous.year, previous.url) if previous else nothing, (following.year, following.url) if following else nothing
+            inputs[run_of[year.year]].append((year, *links[0], *links[1], absolute(year.url), year_keys[index]))
+    statements = archive.statements
+    year_urls = {year.year: year.url for year in years}
+    no_statement = (None, None, None)
+    for index, statement in enumerate(statements):
+        if statement.year in run_of:
+            before, after = _neighbours(statements, index)
+            previous_link = (before.url, before.year, before.issued) if before else no_statement
+            following_link = (after.url, after.year, after.issued) if after else no_statement
+            own = (statement, year_urls[statement.year], absolute(statement.url), statement_keys[index])
+            inputs[run_of[statement.year]].append((*own, *previous_link, *following_link))
+    return {run: tuple(run_inputs) for run, run_inputs in inputs.items()}
+
+
 def page_paths(archive: Archive) -> list[str]:
     """The path of every page `page_views` makes, in its order, without making the views: what
     the search shards are planned from before there are views (a test holds the two equal)."""
     paths = [urls.HOME, *(year.url for year in archive.years), *(statement.url for statement in archive.statements)]
-    paths += [urls.CLAIMS, *(urls.claim(claim.id) for claim in archive.claims), urls.SEARCH, urls.ABOUT, "404.html"]
+    paths += [urls.CLAIMS, *(urls.claim(claim.id) for claim in archive.claims), urls.SEARCH, urls.ABOUT, NOT_FOUND]
     return paths + [old.lstrip("/") for old, _ in (*archive.redirects, *archive.splits)]
+
+
+def indexed_paths(archive: Archive) -> list[str]:
+    """The paths of the pages `page_views` makes that are not `noindex`, in its order: what the
+    sitemap lists (a test holds the two equal). The 404 page and moved pages are left out."""
+    moves = len(archive.redirects) + len(archive.splits)
+    paths = page_paths(archive)
+    return [path for path in paths[: len(paths) - moves] if path != NOT_FOUND]
 
 
 def _redirect_view(site: SiteConfig, path: str, target: str, target_url: str) -> PageView:
     return PageView(
         path=path,
-        template="redirect.html",
+        template=MOVED_TEMPLATES[0],
         title="This page has moved",
         description=f"Moved to {target_url}",
         describe=functools.partial(page_metadata, "This page has moved", "Moved.", target_url, site),
@@ -591,7 +671,7 @@ def _split_view(site: SiteConfig, path: str, page_url: str, targets: tuple[str, 
     description = "Its content is now on: " + ", ".join(target_urls)
     return PageView(
         path=path,
-        template="split.html",
+        template=MOVED_TEMPLATES[1],
         title=title,
         description=description,
         describe=functools.partial(page_metadata, title, description, page_url, site),

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from jinja2 import Environment
 
-from site_builder import archive_files, csl, render, search, templates, urls, views
+from site_builder import archive_files, csl, render, search, sharded_pages, templates, urls, views
 from site_builder.background import BackgroundError, Forked
 from site_builder.build_cache import BuildCache
 from site_builder.cli import main
@@ -142,7 +142,16 @@ def test_page_paths_are_the_views_paths_in_their_order(project: Path, edit: Call
         archive = load_archive(root)
         assert archive.redirects or root == ROOT
         site_urls = urls.SiteUrls(archive.site.base_url)
-        assert views.page_paths(archive) == [view.path for view in views.page_views(archive, site_urls)]
+        made = views.page_views(archive, site_urls)
+        assert views.page_paths(archive) == [view.path for view in made]
+        assert views.indexed_paths(archive) == [view.path for view in made if not view.noindex], "what the sitemap lists"
+        # Left out: the pages of some years, or those of the claims folder; the others as they were.
+        some = views.page_views(archive, site_urls, years={2015, 2024}, claims=False)
+        assert [view.path for view in some] == [
+            view.path
+            for view in made
+            if not views.in_claims_folder(view.path) and (not view.path[:4].isdigit() or int(view.path[:4]) in (2015, 2024))
+        ]
 
 
 class _Order:
@@ -162,7 +171,7 @@ class _Order:
             return page_views(*args, **kwargs)  # type: ignore[arg-type]
 
         monkeypatch.setattr(search.SearchIndexer, "add", added)
-        monkeypatch.setattr(render, "page_views", viewed)
+        monkeypatch.setattr(sharded_pages, "page_views", viewed)
 
     def build(self) -> dict[str, bytes]:
         self.events.clear()
