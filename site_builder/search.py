@@ -18,6 +18,7 @@ listed in `shards.json`, and the search page merges them into the first with Pag
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import hashlib
 import json
@@ -32,6 +33,11 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import IO, Any
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
 
 from . import urls
 from .csl import available_cores
@@ -54,14 +60,16 @@ _MERGED_SHARD_FILES = re.compile(r"pagefind-entry\.json|pagefind\.[^/]+\.pf_meta
 SHARDS_FILE = "shards.json"
 _MARK = b" data-pagefind-body"
 # In a page's head, Pagefind indexes no text: it reads only the title (a result's title when the
-# page has no h1), `data-pagefind-*` attributes, and `id`s (each numbers an anchor).
-_HEAD_READ_BY_PAGEFIND = re.compile(rb"(?i)data-pagefind|\sid\s*=")
+# page has no h1), `data-pagefind-*` attributes, and `id`s (each numbers an anchor): both are
+# looked for in the lowercased head.
+_ID_ATTRIBUTE = re.compile(rb"\sid\s*=")
 _TITLE = re.compile(rb"(?is)<title>.*?</title>")
 _YEAR_FOLDER = re.compile(r"([0-9]{3})[0-9]/")
 # A decade's shard is split into runs of years once it holds more pages than this (`shards_of`).
 SHARD_PAGES = 60
 _RUNS_OF_A_DECADE = (1, 2, 5, 10)
 _KEPT_ERROR_OUTPUT = 4096  # bytes of Pagefind's error output kept for a failure's message
+_PIPE_BYTES = 1 << 20  # the largest pipe an unprivileged process may ask Linux for, by default
 # What the memo keeps of an indexed shard: its bundle, and apart from it the bundle's paths.
 _BUNDLE = "search index"
 _PATHS = "search index paths"
@@ -143,6 +151,11 @@ class _Service:
         except OSError as error:
             raise _indexing_problem(f"Pagefind failed: {error}") from None
         self._input: IO[bytes] = self._process.stdin  # type: ignore[assignment]  # all three are pipes
+        # A shard's pages (about a megabyte) fit in the pipe at once where the system allows, so
+        # that handing them over does not wait for Pagefind to read them (it decodes each as it reads).
+        if fcntl is not None and hasattr(fcntl, "F_SETPIPE_SZ"):  # Linux
+            with contextlib.suppress(OSError):
+                fcntl.fcntl(self._input.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
         self._output: IO[bytes] = self._process.stdout  # type: ignore[assignment]
         self._error_output = bytearray()
         # Drained as it comes, so that Pagefind never waits on a full pipe for its warnings.
@@ -171,8 +184,11 @@ class _Service:
             {"type": "AddFile", "index_id": index_id, "url": _url_of(name), "file_contents": pages[name].decode()} for name in names
         ]
         requests.append({"type": "GetFiles", "index_id": index_id})
+        # orjson: a shard's pages are encoded three times as fast as by json (the same JSON for Pagefind).
+        import orjson
+
         encoded = b"".join(
-            base64.b64encode(json.dumps({"message_id": first + offset, "payload": request}).encode()) + b","
+            base64.b64encode(orjson.dumps({"message_id": first + offset, "payload": request})) + b","
             for offset, request in enumerate(requests)
         )
         self._indexes += 1
@@ -338,7 +354,9 @@ def _as_indexed(page: bytes) -> bytes:
     if start < 0 or end < 0:
         return page
     head = page[start + len(b"<head>") : end]
-    if _HEAD_READ_BY_PAGEFIND.search(head):
+    # Lowercased once and searched for plainly: a case-insensitive pattern took five times as long.
+    lowered = head.lower()
+    if b"data-pagefind" in lowered or _ID_ATTRIBUTE.search(lowered):
         return page
     title = _TITLE.search(head)
     return page[: start + len(b"<head>")] + (title.group() if title else b"") + page[end:]
@@ -404,23 +422,36 @@ class SearchIndexer:
 
         A shard is known by all its pages, marked or not, so that a remembered shard's pages are
         never read; a shard with no marked page is remembered as an empty bundle."""
-        if shard in self._bundles or shard in self._remembered or shard in self._running:
-            raise ValueError(f"search shard {shard!r} was handed over in parts")
-        shard_pages = {name: pages[name] for name in sorted(pages)}
-        key = self._memo.key(_shard_inputs(shard, shard_pages, self._language))
-        if key is not None:
-            self._keys[shard] = key
-            paths: tuple[str, ...] | None = self._memo.recall(_PATHS, key, durable=True)
-            read_back = self._memo.promise(_BUNDLE, key, durable=True) if paths is not None else None
-            if paths is not None and read_back is not None:
-                self._remembered[shard] = _RememberedShard(paths, read_back, functools.partial(self._index_now, key, shard_pages))
-                return
-        marked = _marked(shard_pages)
-        if not marked:
-            self._keep(key, {})
-            self._bundles[shard] = {}
-            return
-        self._running[shard] = (key, self._service().index(self._language, marked))
+        self.add_many({shard: pages})
+
+    def add_many(self, shards: Mapping[str, Mapping[str, Content]]) -> None:
+        """`add` each shard (name -> its pages), the memo asked about them together: a rebuild
+        hands over its unchanged shards so (one look-up instead of two a shard)."""
+        keys: dict[str, str | None] = {}
+        ordered: dict[str, dict[str, Content]] = {}
+        for shard, pages in shards.items():
+            if shard in self._bundles or shard in self._remembered or shard in self._running or shard in ordered:
+                raise ValueError(f"search shard {shard!r} was handed over in parts")
+            ordered[shard] = {name: pages[name] for name in sorted(pages)}
+            keys[shard] = self._memo.key(_shard_inputs(shard, ordered[shard], self._language))
+        known = [key for key in keys.values() if key is not None]
+        listed = self._memo.recall_many(_PATHS, known, durable=True)
+        reads = dict(zip(listed, self._memo.promises(_BUNDLE, list(listed), durable=True), strict=True))
+        for shard, shard_pages in ordered.items():
+            key = keys[shard]
+            if key is not None:
+                self._keys[shard] = key
+                paths: tuple[str, ...] | None = listed.get(key)
+                read_back = reads.get(key)
+                if paths is not None and read_back is not None:
+                    self._remembered[shard] = _RememberedShard(paths, read_back, functools.partial(self._index_now, key, shard_pages))
+                    continue
+            marked = _marked(shard_pages)
+            if not marked:
+                self._keep(key, {})
+                self._bundles[shard] = {}
+                continue
+            self._running[shard] = (key, self._service().index(self._language, marked))
 
     def _keep(self, key: str | None, bundle: dict[str, bytes]) -> None:
         self._memo.keep(_BUNDLE, key, bundle, durable=True)

@@ -130,13 +130,14 @@ class ShardedPages:
         for shard, shard_views in sorted(by_shard.items(), key=lambda shard: _shard_order(shard[1], known)):
             yield from self._shard_files(shard, shard_views)
         citations = self._citations.of_pages() if remembered else {}
+        shards: dict[str, dict[str, Content]] = {}
         for shard in sorted(remembered):
-            pages: dict[str, Content] = {}
+            pages = shards[shard] = {}
             for path, page in self._records.pages(shard, self._renderer, functools.partial(self._views_of, shard)):
                 output = urls.output_file(path)
                 pages[output] = page
                 yield from _page_files(output, page, path, citations.get(path), self._moved)
-            self._indexer.add(shard, pages)
+        self._indexer.add_many(shards)
 
     def _views_of(self, shard: str) -> dict[str, PageView]:
         """The views of a remembered shard's pages, by path: made only if the store lost a page or citation."""

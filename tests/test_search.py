@@ -201,7 +201,12 @@ def test_pagefind_given_heads_cut_to_the_title_builds_the_index_it_builds_from_w
 def test_a_head_is_cut_only_when_pagefind_reads_nothing_in_it_but_the_title() -> None:
     page = b'<html lang="en"><head><meta charset="utf-8"><title>A &amp; B</title><link rel="x" href="/y"></head><body><h1>A</h1></body>'
     assert search_module._as_indexed(page) == b'<html lang="en"><head><title>A &amp; B</title></head><body><h1>A</h1></body>'
-    for read_by_pagefind in (b'<meta data-pagefind-meta="a:b">', b'<META DATA-PAGEFIND-FILTER="a:b">', b'<script id="x"></script>'):
+    for read_by_pagefind in (
+        b'<meta data-pagefind-meta="a:b">',
+        b'<META DATA-PAGEFIND-FILTER="a:b">',
+        b'<script id="x"></script>',
+        b'<link ID ="x">',
+    ):
         whole = page.replace(b"<title>", read_by_pagefind + b"<title>")
         assert search_module._as_indexed(whole) == whole
     assert search_module._as_indexed(b"<p>no head</p>") == b"<p>no head</p>"
@@ -474,6 +479,38 @@ def test_a_rebuild_reads_back_a_remembered_shards_bundle_only_when_one_of_its_fi
     store.lost = True
     lost = _bundle(pages, Memo(remember=False, store=store))
     assert {path: content_of(content) for path, content in lost.items()} == expected
+
+
+def test_shards_handed_over_together_are_looked_up_together_and_give_the_same_bundle(
+    site_files: dict[str, bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pages = html_pages(site_files)
+    plan = shards_of(pages)
+    shards = {shard: {name: content for name, content in pages.items() if plan[name] == shard} for shard in sorted(set(plan.values()))}
+    store = BuildCache(tmp_path / "results")
+    expected = _bundle(pages, Memo(remember=False, store=store))
+    looked_up: list[tuple[str, int]] = []
+    get_many, which = BuildCache.get_many, BuildCache.which
+
+    def counted_get_many(cache: BuildCache, kind: str, keys: list[str]) -> dict[str, Any]:
+        looked_up.append((kind, len(keys)))
+        return get_many(cache, kind, keys)
+
+    def counted_which(cache: BuildCache, kind: str, keys: list[str]) -> set[str]:
+        looked_up.append((kind, len(keys)))
+        return which(cache, kind, keys)
+
+    monkeypatch.setattr(BuildCache, "get_many", counted_get_many)
+    monkeypatch.setattr(BuildCache, "which", counted_which)
+    with search_module.SearchIndexer("en", Memo(remember=False, store=store)) as indexer:
+        indexer.add_many(shards)
+        assert looked_up == [("search index paths", len(shards)), ("search index", len(shards))], "one look-up of each kind"
+        together = {path: content_of(content) for path, content in indexer.bundle().items()}
+    assert together == {path: content_of(content) for path, content in expected.items()}
+    with search_module.SearchIndexer("en", Memo(remember=False, store=store)) as indexer:
+        indexer.add_many(shards)
+        with pytest.raises(ValueError, match="handed over in parts"):
+            indexer.add(next(iter(shards)), {})
 
 
 def test_indexing_does_not_depend_on_page_order(site_files: dict[str, bytes]) -> None:
