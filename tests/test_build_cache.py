@@ -287,9 +287,9 @@ def test_changed_files_read_by_a_forked_process_give_the_same_archive_and_the_sa
     monkeypatch.setattr(loader, "BESIDE_FROM", 2)
     given: list[int] = []
 
-    class Spy(Standby[list[object], object]):
-        def give(self, value: list[object]) -> None:
-            given.append(len(value))
+    class Spy(Standby[tuple[object, list[object]], object]):
+        def give(self, value: tuple[object, list[object]]) -> None:
+            given.append(len(value[1]))
             super().give(value)
 
     monkeypatch.setattr(loader, "Standby", Spy)
@@ -308,6 +308,41 @@ def test_changed_files_read_by_a_forked_process_give_the_same_archive_and_the_sa
             load(workers)
         problems.append([str(error) for error in raised.value.errors])
     assert problems[0] == problems[1] and len(problems[0]) >= 2 and given == [1, 2], given
+
+
+def test_a_rebuild_starts_its_forked_reader_before_it_reads_the_archive(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edit: Callable[[str, str, str], Path]
+) -> None:
+    # Before it imports the rest of the pipeline, even: see `loader.read_beside`.
+    monkeypatch.setattr(loader, "BESIDE_FROM", 2)
+    events: list[str] = []
+
+    class Spy(Standby[tuple[object, list[object]], object]):
+        def __init__(self, prepare: Callable[[], object], function: Callable[[tuple[object, list[object]]], object]) -> None:
+            events.append("reader started")
+            super().__init__(prepare, function)
+
+        def give(self, value: tuple[object, list[object]]) -> None:
+            events.append(f"given {len(value[1])}")
+            super().give(value)
+
+    load = loader.load_archive
+
+    def loading(*args: Any, **kwargs: Any) -> Archive:
+        events.append("archive read")
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(loader, "Standby", Spy)
+    monkeypatch.setattr(loader, "load_archive", loading)
+    arguments = _cli_build(project, tmp_path / "out", tmp_path / "cache")
+    assert main(arguments) == 0
+    assert events == ["archive read", "reader started", "given 12"], "a first build has no cache to start from"
+    events.clear()
+    edit(STATEMENT, "tier: Tier 3", "tier: Tier 3 ")
+    assert main(arguments) == 0
+    assert events == ["reader started", "archive read", "given 1"]
+    assert main(["--root", str(project), "build", "--out", str(tmp_path / "fresh"), "--no-cache"]) == 0
+    assert file_digests(tmp_path / "out") == file_digests(tmp_path / "fresh")
 
 
 def test_a_rebuild_after_an_edit_leaves_the_parsers_to_the_forked_reader(project: Path, tmp_path: Path) -> None:
