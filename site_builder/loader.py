@@ -35,6 +35,7 @@ from .model import (
     Version,
     tier_change,
 )
+from .outline import outline_digests, recalled
 from .urls import SiteUrls, with_trailing_slash
 
 if TYPE_CHECKING:
@@ -513,6 +514,7 @@ def _read_statements(
     results: list[_Read | None] = []
     keys: list[str | None] = []
     parts_shown: dict[int, tuple[str | None, ...]] = {}  # by place: how each of `_digested_parts` is shown
+    outlines: dict[int, tuple[str, str] | None] = {}  # by place: kept with the statements read back (outline.py)
     files: list[_Found] = []
     # Every path is a file of the statements folder: named as `shown` names it, without asking
     # the file system a thousand times.
@@ -548,7 +550,7 @@ def _read_statements(
         unread: list[_File] = []
         for index, path, data, key in files:
             if key in remembered:
-                statement, lines, parts_shown[index] = remembered[key]
+                statement, lines, parts_shown[index], outlines[index] = remembered[key]
                 results[index] = ((statement, lines), [])
             elif data is not None:
                 unread.append((index, path, data, key))
@@ -579,9 +581,10 @@ def _read_statements(
             parts_shown[index] = tuple(memo.shown(part) for part in _digested_parts(found[0]))
             # Problems are never remembered, so that each is reported again until it is fixed.
             if not problems:
-                kept.append((key, (*found, parts_shown[index])))
+                kept.append((key, (*found, parts_shown[index], outline_digests(memo, found[0]))))
     memo.keep_many("statement", kept, durable=True)
     read: list[tuple[Statement, LineMap]] = []
+    recalled_outlines: list[tuple[str, tuple[str, str]]] = []
     for index, (result, key) in enumerate(zip(results, keys, strict=True)):
         assert result is not None
         found, problems = result
@@ -591,6 +594,10 @@ def _read_statements(
             for part, shown in zip(_digested_parts(found[0]), parts_shown[index], strict=True):
                 memo.remember_shown(part, shown)
             read.append(found)
+            digests = outlines.get(index)
+            if digests is not None and (registered := memo.key(found[0])) is not None:
+                recalled_outlines.append((registered, digests))
+    recalled(memo, recalled_outlines)
     return read
 
 

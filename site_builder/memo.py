@@ -279,6 +279,12 @@ class Memo:
         if durable and self._store is not None and results:
             self._store.put_many(kind, results)
 
+    def adopt_many(self, kind: str, entries: Sequence[tuple[str, object]]) -> None:
+        """Hold each (key, result) for this build, as read elsewhere (kept with another entry):
+        neither computed nor stored; counted as reused when recalled."""
+        self._used.update((kind, key) for key, _ in entries)
+        self._kept.update(((kind, key), result) for key, result in entries)
+
     def derive(self, function: Callable[..., T], *args: object) -> T:
         """`function(*args)`, for a function whose result depends on nothing but its arguments.
 

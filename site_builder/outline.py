@@ -28,11 +28,25 @@ def statement_outline(statement: Statement) -> tuple[object, ...]:
     return tuple(getattr(statement, name) for name in _OUTLINE_FIELDS)
 
 
+def outline_digests(memo: Memo, statement: Statement) -> tuple[str, str] | None:
+    """The digests of the statement's outline and of its claims (None: the memo digests nothing).
+    The loader keeps them with the statement it read, and hands them back with it (`recalled`)."""
+    outline, claims = memo.key(statement_outline(statement)), memo.key(statement.claims)
+    return (outline, claims) if outline is not None and claims is not None else None
+
+
+def recalled(memo: Memo, digests: list[tuple[str, tuple[str, str]]]) -> None:
+    """Hand this build's `Outlines` the digests kept with statements read back (by the
+    statement's digest): those statements' outlines are then known without being digested."""
+    memo.adopt_many(_KIND, digests)
+
+
 class Outlines:
     """The outlines of one archive. Each statement's is known by its digest, remembered by the
     statement's own digest: digesting a thousand outlines anew would cost a rebuild more than
     the pages and citations it spares. So is the digest of its claims (passages are text, but
-    the claim pages show them). Digests are worked out on first need, all together."""
+    the claim pages show them). Both are kept with the statement as read (see `recalled`), so a
+    statement read back brings them. Digests are worked out on first need, all together."""
 
     def __init__(self, archive: Archive, memo: Memo) -> None:
         self._archive = archive
@@ -78,17 +92,16 @@ class Outlines:
         memo = self._memo
         statements = self._archive.statements
         keys = [memo.key(statement) for statement in statements]
-        remembered = memo.recall_many(_KIND, [key for key in keys if key is not None], durable=True)
+        remembered = memo.recall_many(_KIND, [key for key in keys if key is not None])
         digests: dict[int, tuple[str, str] | None] = {}
         made: list[tuple[str | None, object]] = []
         for statement, key in zip(statements, keys, strict=True):
             found = remembered.get(key) if key is not None else None
             if found is None:
                 self._unremembered.append(statement)
-                outline, claims = memo.key(statement_outline(statement)), memo.key(statement.claims)
-                found = (outline, claims) if outline is not None and claims is not None else None
+                found = outline_digests(memo, statement)
                 if key is not None and found is not None:
                     made.append((key, found))
             digests[id(statement)] = found
-        memo.keep_many(_KIND, made, durable=True)
+        memo.keep_many(_KIND, made)
         return digests

@@ -60,6 +60,7 @@ class PageRenderer:
         self._keys: dict[str, str | None] = {}  # by output path: a page is keyed before and when it is produced
         self._names: dict[str, frozenset[str] | None] = {}  # by template: asked of the memo once per build
         self._outline: tuple[object, ...] | None = None
+        self._read_ahead: dict[str, bytes] = {}  # pages read back before they are asked for, by key
 
     def render(self, view: PageView) -> bytes:
         """The page's bytes, rendered now; a template problem is raised as ContentErrors."""
@@ -109,9 +110,18 @@ class PageRenderer:
         self._memo.touch(PAGE_KIND, key)  # still in use, even if never read back
         return Keyed(key, lambda: self.page(view))
 
+    def read_ahead(self, views: list[PageView]) -> None:
+        """Read back together the remembered pages of `views` whose bytes will be asked for
+        (a shard going to the search index): one look-up of the store instead of one a page."""
+        keys = [key for key in (self.key(view) for view in views) if key is not None and key not in self._read_ahead]
+        self._read_ahead.update(self._memo.recall_many(PAGE_KIND, keys, durable=True))
+
     def page(self, view: PageView) -> bytes:
         """The page's bytes: remembered, or rendered now and remembered."""
         key = self.key(view)
+        read: bytes | None = self._read_ahead.pop(key, None) if key is not None else None
+        if read is not None:
+            return read
         remembered: bytes | None = self._memo.recall(PAGE_KIND, key, durable=True)
         if remembered is not None:
             return remembered

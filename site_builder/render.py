@@ -19,7 +19,7 @@ from .memo import Memo
 from .model import Archive
 from .outline import Outlines
 from .pages import PageRenderer
-from .search import SearchIndexer
+from .search import PagefindProcess, SearchIndexer
 from .sharded_pages import ShardedPages
 from .templates import CompiledAhead, CompiledTemplates, compile_all, create_environment, templates_digest
 from .views import Citations, indexed_paths
@@ -49,6 +49,7 @@ def site_files(
     memo: Memo | None = None,
     workers: int = 1,
     compiled_ahead: CompiledAhead | None = None,
+    pagefind: PagefindProcess | None = None,
 ) -> Generator[tuple[str, Content], None, None]:
     """Every output file of the site, as (relative path, content), one at a time: pages with a
     key as `Keyed` (read back or rendered only when their bytes are asked for), the rest as bytes.
@@ -59,7 +60,8 @@ def site_files(
     citations, feeds and downloads whose inputs changed are computed again; the result is the same.
     With several workers, a large archive's feeds and downloads are made by a forked process
     while this one renders the pages. Templates compiled ahead (`compiled_ahead`) are taken
-    from the process that compiled them.
+    from the process that compiled them; a Pagefind process started ahead (`pagefind`) indexes
+    the first shard, and is closed with the others.
     """
     memo = Memo(remember=False) if memo is None else memo
     templates = root / "templates"
@@ -90,7 +92,7 @@ def site_files(
         if csl.formatting_elsewhere:
             compile_all(env)
         renderer = PageRenderer(env, archive, root, templates_key, memo, outlines)
-        with SearchIndexer(archive.site.language, memo) as indexer:
+        with SearchIndexer(archive.site.language, memo, pagefind) as indexer:
             pages = ShardedPages(archive, site_urls, memo, citations, outlines, renderer, indexer)
             yield from pages.first()
             yield from pages.rest()

@@ -57,7 +57,9 @@ class ShardedPages:
         self._moved = _moved_downloads(archive.redirects)
         self._runs = year_runs(archive, self._plan)
         self._claims = _claims_shard(self._plan)
-        self._records = ShardRecords(memo, self._record_keys() if memo.remembers else {})
+        # Worked out after the first shards are with the index, off the way to it (see `rest`).
+        self._records: ShardRecords | None = None
+        self._made: list[tuple[str, list[PageView], dict[str, Content]]] = []  # shards made before then
         self._handed: set[str] = set()
 
     def _record_keys(self) -> dict[str, str]:
@@ -88,7 +90,7 @@ class ShardedPages:
         shards = {plan[urls.output_file(statement.url)] for statement in unremembered}
         if not shards or 2 * len(unremembered) > len(archive.statements) or 2 * len(shards) > len(set(plan.values())):
             return
-        shards = {shard for shard in shards if shard in self._runs and shard not in self._records.remembered}
+        shards = {shard for shard in shards if shard in self._runs}
         if not shards:
             return
         check_redirects(archive)  # as `page_views` does first: its problems are reported before any page's
@@ -99,6 +101,7 @@ class ShardedPages:
         for shard in sorted(shards):
             shard_views = by_shard.get(shard, [])
             if not any(view.citation is not None and view.citation.waits for view in shard_views):
+                self._renderer.read_ahead(shard_views)  # an edited shard: Pagefind reads every page of it
                 yield from self._shard_files(shard, shard_views)
                 self._handed.add(shard)
 
@@ -110,7 +113,10 @@ class ShardedPages:
         reading back of the others instead of being waited for at the end; among them, those whose
         pages need no citation still being formatted, which are rendered meanwhile; then the
         largest, whose indexing takes longest (a rebuild waits for a decade's, not the site's few pages)."""
-        remembered = self._records.remembered
+        records = self._records = ShardRecords(self._memo, self._record_keys() if self._memo.remembers else {})
+        for shard, shard_views, pages in self._made:
+            records.keep(shard, shard_views, pages)
+        remembered = records.remembered - self._handed  # an edit undone: its shard was handed over first
         years = {year.year for year in self._archive.years if self._plan[urls.output_file(year.url)] not in remembered}
         views = page_views(
             self._archive,
@@ -133,7 +139,7 @@ class ShardedPages:
         shards: dict[str, dict[str, Content]] = {}
         for shard in sorted(remembered):
             pages = shards[shard] = {}
-            for path, page in self._records.pages(shard, self._renderer, functools.partial(self._views_of, shard)):
+            for path, page in records.pages(shard, self._renderer, functools.partial(self._views_of, shard)):
                 output = urls.output_file(path)
                 pages[output] = page
                 yield from _page_files(output, page, path, citations.get(path), self._moved)
@@ -156,7 +162,10 @@ class ShardedPages:
             pages[view.output] = self._renderer.output(view)
             yield from _page_files(view.output, pages[view.output], view.path, view.citation, self._moved)
         self._indexer.add(shard, pages)
-        self._records.keep(shard, views, pages)
+        if self._records is None:
+            self._made.append((shard, views, pages))
+        else:
+            self._records.keep(shard, views, pages)
 
 
 def _claims_shard(plan: Mapping[str, str]) -> str | None:

@@ -544,6 +544,32 @@ def test_failed_indexing_leaves_the_previous_site(
     assert file_digests(out) == before
 
 
+def test_a_rebuild_starts_pagefind_while_it_reads_the_archive_and_leaves_no_process(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edit: Callable[[str, str, str], Path]
+) -> None:
+    started: list[search_module.PagefindProcess | None] = []
+    start = search_module.start_pagefind
+
+    def spy() -> search_module.PagefindProcess | None:
+        started.append(start())
+        return started[-1]
+
+    monkeypatch.setattr(search_module, "start_pagefind", spy)
+    arguments = ["--root", str(project), "build", "--out", str(tmp_path / "out"), "--cache", str(tmp_path / "cache")]
+    assert main(arguments) == 0
+    assert started == [], "a first build, with nothing in the cache: its Pagefind starts with the first shard"
+    statement = "statements/2024-statement-2024-06-25.md"
+    edit(statement, "---\n\n", "---\n\nA paragraph added to the text.\n\n")
+    assert main(arguments) == 0
+    process = started[0]
+    assert process is not None and process.pages > 0, "the edited shard went to the process started early"
+    assert process._process.poll() is not None, "and it ended with the build"
+    edit(statement, "tier: Tier 3", "tier: [")
+    assert main(arguments) == 1
+    failed = started[1]
+    assert failed is not None and failed.pages == 0 and failed._process.poll() is not None, "a failed build ends it too"
+
+
 def test_the_installed_pagefind_is_found_as_its_package_finds_it_without_importing_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PAGEFIND_BINARY_PATH", raising=False)
     code = (

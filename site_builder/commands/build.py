@@ -43,11 +43,17 @@ def _build(
 ) -> int:
     from ..loader import load_archive, read_beside
 
-    # A rebuild reads its few changed statements in a forked process, started now (when the
-    # cache holds a build's results), so that it sets up the parsers while this one imports the rest.
-    beside = read_beside(root) if workers > 1 and cache is not None and (cache / "results").is_dir() else None
+    # A rebuild (the cache holds a build's results) reads its few changed statements in a forked
+    # process, started now, so that it sets up the parsers while this one imports the rest.
+    rebuild = cache is not None and (cache / "results").is_dir()
+    beside = read_beside(root) if workers > 1 and rebuild else None
     compiled_ahead = None
+    pagefind = None
     try:
+        from ..search import start_pagefind
+
+        # Likely to index an edited statement's shard: Pagefind is started while the archive is read.
+        pagefind = start_pagefind() if rebuild else None
         from ..build_cache import BuildCache, code_digest
         from ..input_record import InputRecord
         from ..manifest import Manifest
@@ -72,13 +78,15 @@ def _build(
         # Each file is written as it is rendered; the site is changed only once all are.
         manifest = Manifest(cache / "written", out, code_digest()) if cache is not None else None
         # Closed however writing ends, so that a failed build's Pagefind and forked processes end with it.
-        with contextlib.closing(site_files(archive, root, csl, memo, workers, compiled_ahead)) as files:
+        with contextlib.closing(site_files(archive, root, csl, memo, workers, compiled_ahead, pagefind)) as files:
             written = write_site(files, out, manifest)
     except ContentErrors as errors:
         return report(errors)
     finally:
         if beside is not None:
             beside.close()  # closed already, unless the build failed before reading the statements
+        if pagefind is not None:
+            pagefind.close()  # closed already by the search indexer, unless the build failed before it
         gc.unfreeze()
         if compiled_ahead is not None:
             compiled_ahead.close()
