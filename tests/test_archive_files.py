@@ -133,3 +133,12 @@ def test_a_feed_that_does_not_read_as_its_entries_is_refused() -> None:
     assert frame == (feed[: feed.index(b"  <entry>")], b"</feed>\n") and b"".join([frame[0], *entries, frame[1]]) == feed
     with pytest.raises(ValueError, match="did feedgen change"):
         feeds._cut(feed, b"\n  <entry>", b"</feed>\n", 2)
+
+
+def test_a_part_is_kept_as_one_string_of_bytes_and_reads_back_equal(archive: Archive) -> None:
+    statements = archive.statements
+    _, parts = make_parts(archive, SiteUrls(archive.site.base_url), statements)
+    assert any(part.feed is None for part in parts) and any(part.feed is not None for part in parts), "with and without a text"
+    for part in parts:
+        packed = archive_files._packed(part)
+        assert isinstance(packed, bytes) and archive_files._unpacked(packed) == part
