@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page
 
+from site_builder import loader, urls
 from site_builder import search as search_module
-from site_builder import urls
 from site_builder.build_cache import BuildCache
 from site_builder.cli import main
 from site_builder.errors import ContentErrors
@@ -555,6 +555,7 @@ def test_a_rebuild_starts_pagefind_while_it_reads_the_archive_and_leaves_no_proc
         return started[-1]
 
     monkeypatch.setattr(search_module, "start_pagefind", spy)
+    monkeypatch.setattr(loader, "BESIDE_FROM", 2)  # the archive counts as large
     arguments = ["--root", str(project), "build", "--out", str(tmp_path / "out"), "--cache", str(tmp_path / "cache")]
     assert main(arguments) == 0
     assert started == [], "a first build, with nothing in the cache: its Pagefind starts with the first shard"

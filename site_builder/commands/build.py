@@ -52,8 +52,9 @@ def _build(
     try:
         from ..search import start_pagefind
 
-        # Likely to index an edited statement's shard: Pagefind is started while the archive is read.
-        pagefind = start_pagefind() if rebuild else None
+        # A large archive's rebuild is likely to index an edited statement's shard: Pagefind is
+        # started while the archive is read (for a small one, starting it then costs more than it saves).
+        pagefind = start_pagefind() if beside is not None else None
         from ..build_cache import BuildCache, code_digest
         from ..input_record import InputRecord
         from ..manifest import Manifest
