@@ -113,7 +113,10 @@ class ShardedPages:
         reading back of the others instead of being waited for at the end; among them, those whose
         pages need no citation still being formatted, which are rendered meanwhile; then the
         largest, whose indexing takes longest (a rebuild waits for a decade's, not the site's few pages)."""
-        records = self._records = ShardRecords(self._memo, self._record_keys() if self._memo.remembers else {})
+        # Not for the preview server's builds: its memo holds every view from the last build, so
+        # working out the records' keys cost it more than they saved (summary edits, 1,000 statements).
+        keyed = self._memo.remembers and not self._memo.holds
+        records = self._records = ShardRecords(self._memo, self._record_keys() if keyed else {})
         for shard, shard_views, pages in self._made:
             records.keep(shard, shard_views, pages)
         remembered = records.remembered - self._handed  # an edit undone: its shard was handed over first

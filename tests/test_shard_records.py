@@ -13,6 +13,8 @@ from site_builder import shard_records, sharded_pages, urls
 from site_builder.build_cache import BuildCache
 from site_builder.cli import main
 from site_builder.loader import load_archive
+from site_builder.memo import Memo
+from site_builder.render import render_site
 from site_builder.search import shards_of
 from site_builder.views import page_paths
 from site_builder.writer import Keyed
@@ -132,3 +134,14 @@ def test_a_page_or_citation_the_store_lost_is_made_from_the_views_again(builds: 
     fresh = file_digests(builds.fresh())
     assert all(fresh[name] == file_digests(out)[name] for name in lost)
     assert file_digests(out) == fresh
+
+
+def test_the_preview_servers_builds_keep_no_record(builds: _Builds, project: Path) -> None:
+    # Its memo holds every view of the last build: records' keys would cost it more than they save.
+    memo = Memo()
+    for _ in range(2):
+        memo.start_build()
+        render_site(load_archive(project, memo=memo), project, memo=memo)
+        memo.finish_build()
+    assert builds.remembered == []
+    assert not any(kind == "shard record" for kind, _ in memo._kept), "none kept either"
