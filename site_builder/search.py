@@ -184,7 +184,7 @@ class _Service:
             {"type": "AddFile", "index_id": index_id, "url": _url_of(name), "file_contents": pages[name].decode()} for name in names
         ]
         requests.append({"type": "GetFiles", "index_id": index_id})
-        # orjson: a shard's pages are encoded three times as fast as by json (the same JSON for Pagefind).
+        # orjson: a shard's pages encoded three times as fast as by json (equivalent JSON; the same bundles).
         import orjson
 
         encoded = b"".join(
