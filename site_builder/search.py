@@ -357,7 +357,7 @@ def shards_of(output_paths: Iterable[str]) -> dict[str, str]:
     return plan
 
 
-def _grouped(plan: Mapping[str, str]) -> dict[str, list[str]]:
+def pages_by_shard(plan: Mapping[str, str]) -> dict[str, list[str]]:
     """The pages of each shard, from a page -> shard plan."""
     shards: dict[str, list[str]] = {}
     for path, shard in plan.items():
@@ -552,6 +552,6 @@ def search_files(pages: Mapping[str, Content], language: str, memo: Memo | None 
     With a memo kept from an earlier build, only the shards whose pages changed are indexed
     again; the result is the same."""
     with SearchIndexer(language, Memo(remember=False) if memo is None else memo) as indexer:
-        for shard, names in _grouped(shards_of(pages)).items():
+        for shard, names in pages_by_shard(shards_of(pages)).items():
             indexer.add(shard, {name: pages[name] for name in names})
         return {path: content_of(content) for path, content in indexer.bundle().items()}

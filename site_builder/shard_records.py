@@ -19,6 +19,7 @@ from . import urls
 from .memo import Memo
 from .model import Archive
 from .pages import PAGE_KIND, PageRenderer
+from .search import pages_by_shard
 from .views import PageView
 from .writer import Content, Keyed
 
@@ -29,9 +30,7 @@ def year_runs(archive: Archive, plan: Mapping[str, str]) -> dict[str, frozenset[
     """The shards of `plan` (output path -> shard) that hold year pages and their statements'
     pages and nothing else, each with its years: the shards a record can stand for. A shard with
     any other page (a moved page left in a year's folder) is left out."""
-    pages: dict[str, set[str]] = {}
-    for output, shard in plan.items():
-        pages.setdefault(shard, set()).add(output)
+    pages = {shard: set(outputs) for shard, outputs in pages_by_shard(plan).items()}
     years: dict[str, set[int]] = {}
     expected: dict[str, set[str]] = {}
     shard_of_year: dict[int, str] = {}
