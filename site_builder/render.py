@@ -26,7 +26,7 @@ from .views import Citations, indexed_paths
 from .writer import Content, content_of
 
 # From this many statements, a one-shot build's feeds and downloads (about 0.3 s at 1,000) are
-# made by a forked process; below it, forking and passing the result back cost more than they save.
+# made by a forked process; below it, forking costs more than it saves.
 BACKGROUND_FROM = 100
 
 
@@ -50,16 +50,19 @@ def site_files(
     workers: int = 1,
     compiled_ahead: CompiledAhead | None = None,
     pagefind: PagefindProcess | None = None,
+    spool: Path | None = None,
 ) -> Generator[tuple[str, Content], None, None]:
     """Every output file of the site, as (relative path, content), one at a time: pages with a
-    key as `Keyed` (read back or rendered only when their bytes are asked for), the rest as bytes.
+    key as `Keyed` (read back or rendered only when their bytes are asked for), files written by
+    a forked process as `Spooled`, the rest as bytes.
 
     Files are produced as they are rendered, so a build can write each one and let it go
     instead of holding the whole site (peak memory). Each path comes once; the order carries
     no meaning. With a memo kept from an earlier build (as `serve` keeps one), only the pages,
     citations, feeds and downloads whose inputs changed are computed again; the result is the same.
-    With several workers, a large archive's feeds and downloads are made by a forked process
-    while this one renders the pages. Templates compiled ahead (`compiled_ahead`) are taken
+    With several workers and a `spool` folder on the output's file system, a large archive's feeds
+    and downloads are made and written there by a forked process while this one renders the
+    pages. Templates compiled ahead (`compiled_ahead`) are taken
     from the process that compiled them; a Pagefind process started ahead (`pagefind`) indexes
     the first shard, and is closed with the others.
     """
@@ -77,9 +80,8 @@ def site_files(
     # make makes them first, when their working memory adds to little else (peak RSS), or in a
     # forked process while it renders the pages. Otherwise they are put together while Pagefind
     # indexes: the preview server's edit reaches the browser sooner.
-    whole_archive = ArchiveFiles(
-        archive, site_urls, memo, fork=not memo.holds and workers > 1 and len(archive.statements) >= BACKGROUND_FROM
-    )
+    fork = not memo.holds and workers > 1 and len(archive.statements) >= BACKGROUND_FROM
+    whole_archive = ArchiveFiles(archive, site_urls, memo, spool=spool if fork else None)
     csl = csl or CslFormatter()
     try:
         # Missing citations are formatted by worker processes, when there are enough of them,

@@ -389,7 +389,7 @@ def _shard_inputs(shard: str, pages: dict[str, Content], language: str) -> tuple
 
 
 def _page_key(content: Content) -> str:
-    return "key:" + content.key if isinstance(content, Keyed) else "sha256:" + hashlib.sha256(content).hexdigest()
+    return "key:" + content.key if isinstance(content, Keyed) else "sha256:" + hashlib.sha256(content_of(content)).hexdigest()
 
 
 class _RememberedShard:

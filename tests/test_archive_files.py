@@ -21,7 +21,7 @@ from site_builder.memo import Memo
 from site_builder.model import Archive, Statement
 from site_builder.render import site_files
 from site_builder.urls import SiteUrls
-from site_builder.writer import content_of
+from site_builder.writer import content_of, spool_beside
 
 STATEMENT = "statements/2024-statement-2024-06-25.md"
 # Text that reads like the markup the feeds are cut at: escaped in the feeds, so it cuts nothing.
@@ -56,14 +56,15 @@ def test_parts_made_one_statement_at_a_time_fit_together_into_the_whole_files(ar
 def test_an_archive_without_texts_has_feeds_without_entries(archive: Archive) -> None:
     site_urls = SiteUrls(archive.site.base_url)
     bare = dataclasses.replace(archive, years=tuple(dataclasses.replace(y, statements=()) for y in archive.years))
-    files = ArchiveFiles(bare, site_urls, Memo(remember=False), fork=False).files()
+    files = {name: content_of(content) for name, content in ArchiveFiles(bare, site_urls, Memo(remember=False)).files().items()}
     assert files == _whole(bare, site_urls) and b"<item>" not in files["feed.xml"] and b"<entry>" not in files["atom.xml"]
 
 
 def _build(project: Path, cache: Path, workers: int = 1) -> tuple[dict[str, bytes], Memo]:
     memo = Memo(remember=False, store=BuildCache(cache / "results"))
     archive = load_archive(project, memo=memo)
-    files = {name: content_of(content) for name, content in site_files(archive, project, CslFormatter(), memo, workers)}
+    with spool_beside(cache / "site") as spool:
+        files = {name: content_of(content) for name, content in site_files(archive, project, CslFormatter(), memo, workers, spool=spool)}
     return files, memo
 
 

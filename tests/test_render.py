@@ -18,6 +18,7 @@ from site_builder.commands import build as build_command
 from site_builder.loader import load_archive
 from site_builder.memo import Memo
 from site_builder.model import Archive
+from site_builder.writer import Spooled, content_of, spool_beside
 from tests.conftest import ROOT, file_digests
 
 
@@ -81,7 +82,7 @@ def test_missing_template(project: Path, capsys: pytest.CaptureFixture[str]) -> 
 
 
 def test_feeds_and_downloads_made_in_a_forked_process_are_the_same(
-    archive: Archive, site_files: dict[str, bytes], monkeypatch: pytest.MonkeyPatch
+    archive: Archive, site_files: dict[str, bytes], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     forked: list[object] = []
 
@@ -91,7 +92,15 @@ def test_feeds_and_downloads_made_in_a_forked_process_are_the_same(
 
     monkeypatch.setattr(archive_files, "Forked", spy)
     monkeypatch.setattr(render, "BACKGROUND_FROM", 0)
-    files = dict(render.site_files(archive, ROOT, workers=2))
+    whole_archive = {"feed.xml", "atom.xml"} | {name for name in site_files if name.startswith("data/")}
+    assert len(whole_archive) == 6
+    # Without a spool folder to write them into, they are made in this process.
+    assert not any(isinstance(content, Spooled) for _, content in render.site_files(archive, ROOT, workers=2)) and not forked
+    with spool_beside(tmp_path / "_site") as spool:
+        produced = dict(render.site_files(archive, ROOT, workers=2, spool=spool))
+        assert {name for name, content in produced.items() if isinstance(content, Spooled)} == whole_archive
+        assert len(list(spool.iterdir())) == len(whole_archive), "written there by the forked process"
+        files = {name: content_of(content) for name, content in produced.items()}
     assert len(forked) == 1
     assert files == site_files
 
@@ -110,6 +119,7 @@ def test_a_failure_in_the_forked_process_leaves_the_previous_site(project: Path,
     with pytest.raises(BackgroundError, match="ValueError: feed failed"):
         main(["--root", str(project), "build", "--out", str(out), "--no-cache"])
     assert file_digests(out) == before
+    assert not list(project.glob("._site.*")), "no staging or spool folder is left beside the site"
 
 
 def test_compiling_templates_ahead_reports_only_what_a_page_uses(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:

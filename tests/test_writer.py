@@ -16,7 +16,7 @@ import pytest
 
 from site_builder import writer
 from site_builder.manifest import Manifest
-from site_builder.writer import Keyed, write_site
+from site_builder.writer import Content, Keyed, Spooled, spool_beside, write_site
 
 
 def _tree(out: Path) -> dict[str, bytes]:
@@ -283,3 +283,49 @@ def test_a_failed_listing_of_the_old_site_fails_the_build_and_leaves_the_site(tm
     with pytest.raises(PermissionError):
         write_site({"index.html": b"new"}.items(), out)
     assert _tree(out) == {"index.html": b"old"}
+
+
+def _spooled(spool: Path, files: dict[str, bytes]) -> dict[str, Content]:
+    """The files as another process would spool them: each written into the spool folder."""
+    spooled: dict[str, Content] = {}
+    for number, (name, content) in enumerate(files.items()):
+        (spool / str(number)).write_bytes(content)
+        spooled[name] = Spooled(str(spool / str(number)))
+    return spooled
+
+
+def test_spooled_files_are_moved_in_and_one_the_site_holds_already_is_left_as_it_is(tmp_path: Path) -> None:
+    out = tmp_path / "_site"
+    large = writer._SWAPPED_FROM
+    first = {"feed.xml": b"a" * large, "data/rows.csv": b"rows", "same.json": b"same"}
+    with spool_beside(out) as spool:
+        assert spool.parent == tmp_path and spool.name.startswith("._site.spool-")
+        spooled = _spooled(spool, first)
+        moved = {name: os.stat(content.path).st_ino for name, content in spooled.items() if isinstance(content, Spooled)}
+        write_site([*spooled.items(), ("index.html", b"page")], out)
+        assert not list(spool.iterdir()), "moved, not copied"
+    assert _tree(out) == {**first, "index.html": b"page"}
+    assert {name: os.stat(out / name).st_ino for name in first} == moved
+    same = os.stat(out / "same.json")
+    second = {"feed.xml": b"b" * large, "data/rows.csv": b"other rows", "same.json": b"same"}
+    with spool_beside(out) as spool:
+        write_site([*_spooled(spool, second).items(), ("index.html", b"page")], out)
+        assert [p.name for p in spool.iterdir()] == ["2"], "the file the site holds already stays in the spool"
+    assert _tree(out) == {**second, "index.html": b"page"}
+    assert (os.stat(out / "same.json").st_ino, os.stat(out / "same.json").st_mtime_ns) == (same.st_ino, same.st_mtime_ns)
+    assert [p.name for p in tmp_path.iterdir()] == ["_site"], "the spool folder goes, and the swapped-out feed with the staging folder"
+
+
+def test_a_build_failing_after_a_spooled_file_came_leaves_the_previous_site(tmp_path: Path) -> None:
+    out = tmp_path / "_site"
+    write_site({"feed.xml": b"old feed", "index.html": b"old"}.items(), out)
+    before = _tree(out)
+
+    def failing(spooled: dict[str, Content]) -> Iterator[tuple[str, Content]]:
+        yield from spooled.items()
+        raise RuntimeError("a template failed halfway through the build")
+
+    with spool_beside(out) as spool, pytest.raises(RuntimeError, match="halfway"):
+        write_site(failing(_spooled(spool, {"feed.xml": b"new feed"})), out)
+    assert _tree(out) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["_site"]

@@ -61,7 +61,7 @@ def _build(
         from ..memo import Memo
         from ..render import site_files
         from ..templates import compile_ahead
-        from ..writer import write_site
+        from ..writer import spool_beside, write_site
 
         results = BuildCache(cache / "results") if cache is not None else None
         memo = Memo(remember=False, store=results)
@@ -78,8 +78,12 @@ def _build(
             gc.enable()
         # Each file is written as it is rendered; the site is changed only once all are.
         manifest = Manifest(cache / "written", out, code_digest()) if cache is not None else None
-        # Closed however writing ends, so that a failed build's Pagefind and forked processes end with it.
-        with contextlib.closing(site_files(archive, root, csl, memo, workers, compiled_ahead, pagefind)) as files:
+        # Closed however writing ends, so that a failed build's Pagefind and forked processes end
+        # with it (before the spool folder goes, so that nothing refills it).
+        with (
+            spool_beside(out) as spool,
+            contextlib.closing(site_files(archive, root, csl, memo, workers, compiled_ahead, pagefind, spool)) as files,
+        ):
             written = write_site(files, out, manifest)
     except ContentErrors as errors:
         return report(errors)
