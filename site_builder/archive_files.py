@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import os
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from .background import Forked
-from .exports import StatementData, data_files, statement_data
-from .feeds import FeedEntries, FeedFrames, feed_files_from, feed_parts, last_revised
+from .build_cache import code_digest
+from .exports import StatementData, archive_data_files, claims_csv_layout, data_files, statement_data, statements_json_layout
+from .feeds import FeedEntries, FeedFrames, feed_files_from, feed_layout, feed_parts, last_revised
 from .memo import Memo
 from .model import Archive, Statement
+from .spliced_files import Piece, Splicer
 from .urls import SiteUrls
 from .writer import Content, Spooled
 
@@ -55,6 +58,22 @@ def _unpacked(packed: bytes) -> StatementParts:
     return StatementParts(StatementData(record, claim_rows), FeedEntries(rss, atom) if has_feed else None)
 
 
+def _named(piece: str) -> tuple[str, str]:
+    """A piece's name as (key, field)."""
+    key, _, field = piece.rpartition(":")
+    return key, field
+
+
+@dataclass(frozen=True)
+class Spool:
+    """Where a forked process writes the feeds and downloads (`folder`, on the output's file
+    system), and where it keeps copies of the large ones to splice the next build's from
+    (`kept`, in the cache; None: nothing is kept)."""
+
+    folder: Path
+    kept: Path | None = None
+
+
 def make_parts(archive: Archive, site_urls: SiteUrls, statements: tuple[Statement, ...]) -> tuple[FeedFrames, list[StatementParts]]:
     """The feeds' frames and the parts of `statements` (in the archive's order)."""
     absolute = site_urls.absolute
@@ -74,7 +93,7 @@ class ArchiveFiles:
     makes only those of the statements edited since.
     """
 
-    def __init__(self, archive: Archive, site_urls: SiteUrls, memo: Memo, *, spool: Path | None = None) -> None:
+    def __init__(self, archive: Archive, site_urls: SiteUrls, memo: Memo, *, spool: Spool | None = None) -> None:
         self._archive = archive
         self._site_urls = site_urls
         self._memo = memo
@@ -108,31 +127,88 @@ class ArchiveFiles:
                 self._memo.touch(kind, key)
         return {name: Spooled(path) for name, path in spooled.items()}
 
-    def _spooled(self, spool: Path) -> dict[str, str]:
-        """Every file written into the spool folder: path -> where it was written."""
+    def _spooled(self, spool: Spool) -> dict[str, str]:
+        """Every file written into the spool folder: path -> where it was written. With a folder
+        to keep them in, the large ones are spliced from the copies the last build kept there."""
         written: dict[str, str] = {}
-        for number, (name, content) in enumerate(self._files().items()):
-            written[name] = os.path.join(spool, str(number))
-            with open(written[name], "wb") as file:
+
+        def target(name: str) -> str:
+            written[name] = os.path.join(spool.folder, str(len(written)))
+            return written[name]
+
+        recipes = self._recipes()
+        if spool.kept is None or recipes is None:
+            for name, content in self._files().items():
+                with open(target(name), "wb") as file:
+                    file.write(content)
+            return written
+        splicer = Splicer(spool.kept, code_digest())
+        try:
+            wanted = set().union(*(splicer.wanted(name, recipe) for name, recipe in recipes.items()))
+            pieces = self._pieces(wanted)
+            for name, recipe in recipes.items():
+                splicer.write(name, recipe, pieces, target(name))
+        finally:
+            splicer.close()
+        for name, content in archive_data_files(self._archive, self._site_urls.absolute).items():
+            with open(target(name), "wb") as file:
                 file.write(content)
         return written
 
+    def _recipes(self) -> dict[str, Sequence[Piece]] | None:
+        """How the large files are laid out, each piece named by the key of what it is made from
+        and its field (a statement's part, the feeds' frames); None if some input has no key."""
+        keys, frames = self._keys, self._frames_key
+        if frames is None or any(key is None for key in keys):
+            return None
+        texts = [key for statement, key in zip(self._archive.statements, keys, strict=True) if statement.has_text]
+        return {
+            "feed.xml": feed_layout((f"{frames}:rss-head", f"{frames}:rss-tail"), [f"{key}:rss" for key in texts]),
+            "atom.xml": feed_layout((f"{frames}:atom-head", f"{frames}:atom-tail"), [f"{key}:atom" for key in texts]),
+            "data/statements.json": statements_json_layout([f"{key}:record" for key in keys]),
+            "data/claims.csv": claims_csv_layout([f"{key}:claims" for key in keys]),
+        }
+
+    def _pieces(self, wanted: set[str]) -> dict[str, bytes]:
+        """The bytes of the named pieces (`_recipes`), with others of the same parts."""
+        if not wanted:
+            return {}
+        place = {key: index for index, key in enumerate(self._keys)}
+        frames, parts = self._parts_at(sorted({place[name] for name, _ in map(_named, wanted) if name in place}))
+        pieces = dict(
+            zip(
+                (f"{self._frames_key}:{field}" for field in ("rss-head", "rss-tail", "atom-head", "atom-tail")),
+                (*frames.rss, *frames.atom),
+                strict=True,
+            )
+        )
+        for index, part in parts.items():
+            key = self._keys[index]
+            pieces[f"{key}:record"], pieces[f"{key}:claims"] = part.data.record, part.data.claim_rows
+            if part.feed is not None:
+                pieces[f"{key}:rss"], pieces[f"{key}:atom"] = part.feed.rss, part.feed.atom
+        return pieces
+
     def _files(self) -> dict[str, bytes]:
-        frames, parts = self._parts()
+        frames, parts_at = self._parts_at(range(len(self._keys)))
+        parts = [parts_at[index] for index in range(len(self._keys))]
         return {
             **feed_files_from(frames, [part.feed for part in parts if part.feed is not None]),
             **data_files(self._archive, self._site_urls.absolute, [part.data for part in parts]),
         }
 
-    def _parts(self) -> tuple[FeedFrames, list[StatementParts]]:
-        """The frames and every statement's parts: those remembered read back, the others made now and kept."""
+    def _parts_at(self, places: Sequence[int]) -> tuple[FeedFrames, dict[int, StatementParts]]:
+        """The frames, and the parts of the statements at `places` (by place): those remembered
+        read back, the others made now and kept."""
         memo, keys = self._memo, self._keys
         remembered = {
             key: _unpacked(packed)
-            for key, packed in memo.recall_many(_PARTS, [key for key in keys if key is not None], durable=True).items()
+            for key, packed in memo.recall_many(
+                _PARTS, [key for key in (keys[index] for index in places) if key is not None], durable=True
+            ).items()
         }
         frames: FeedFrames | None = memo.recall(_FRAMES, self._frames_key, durable=True)
-        missing = [index for index, key in enumerate(keys) if key is None or key not in remembered]
+        missing = [index for index in places if keys[index] is None or keys[index] not in remembered]
         made: list[StatementParts] = []
         if missing or frames is None:
             statements = self._archive.statements
@@ -141,8 +217,8 @@ class ArchiveFiles:
             if frames is None:
                 frames = made_frames
                 memo.keep(_FRAMES, self._frames_key, frames, durable=True)
-        made_at = dict(zip(missing, made, strict=True))
-        parts = [made_at[index] if key is None or index in made_at else remembered[key] for index, key in enumerate(keys)]
+        parts = dict(zip(missing, made, strict=True))
+        parts.update((index, remembered[key]) for index in places if index not in parts and (key := keys[index]) is not None)
         return frames, parts
 
     def close(self) -> None:

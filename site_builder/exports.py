@@ -10,11 +10,12 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from .model import TIERS, Archive, Change, ReportYear, Statement
 
 UrlFor = Callable[[str], str]
+P = TypeVar("P")  # a piece of a file: its bytes, or a name for them
 
 _CLAIM_COLUMNS = (
     ("year", "integer", "Report year the statement answers."),
@@ -77,14 +78,38 @@ def data_files(archive: Archive, absolute_url: UrlFor, parts: Sequence[Statement
     """
     if parts is None:
         parts = [statement_data(s, absolute_url) for s in archive.statements]
-    claims_header = _csv_text([[name for name, _, _ in _CLAIM_COLUMNS]]).encode("utf-8")
     return {
-        "data/statements.json": _json_list_bytes([part.record for part in parts]),
         # One join each: the files are megabytes at a thousand statements, and copies add up (peak memory).
-        "data/claims.csv": b"".join([claims_header, *(part.claim_rows for part in parts)]),
+        "data/statements.json": b"".join(statements_json_layout([part.record for part in parts])),
+        "data/claims.csv": b"".join(claims_csv_layout([part.claim_rows for part in parts])),
+        **archive_data_files(archive, absolute_url),
+    }
+
+
+def archive_data_files(archive: Archive, absolute_url: UrlFor) -> dict[str, bytes]:
+    """The data downloads made from the archive as a whole, not of statements' parts: the tier
+    history and the Data Package."""
+    return {
         "data/tiers.csv": _csv_bytes(_TIER_COLUMNS, (_tier_row(y, absolute_url) for y in archive.years)),
         "data/datapackage.json": _json_bytes(_datapackage(archive, absolute_url)),
     }
+
+
+def statements_json_layout(records: Sequence[P]) -> list[bytes | P]:
+    """statements.json's pieces in order: each statement's record (`statement_record_json`), laid
+    out as `_json_bytes` lays out a list."""
+    if not records:
+        return [_json_bytes([])]
+    pieces: list[bytes | P] = [b"[\n"]
+    for record in records:
+        pieces += (record, b",\n")
+    pieces[-1] = b"\n]\n"
+    return pieces
+
+
+def claims_csv_layout(rows: Sequence[P]) -> list[bytes | P]:
+    """claims.csv's pieces in order: its header, then each statement's rows."""
+    return [_csv_text([[name for name, _, _ in _CLAIM_COLUMNS]]).encode("utf-8"), *rows]
 
 
 def json_text(value: Any) -> str:
@@ -113,17 +138,6 @@ def statement_record_json(statement: Statement, absolute_url: UrlFor) -> bytes:
     text = _json_utf8(_statement_record(statement, absolute_url))
     # JSON escapes line breaks inside strings, so every line break here is the layout's own.
     return b"\n".join([b"  " + line for line in text.split(b"\n")])
-
-
-def _json_list_bytes(items: list[bytes]) -> bytes:
-    """A list of items from `statement_record_json` (UTF-8), laid out as `_json_bytes` lays out a list."""
-    if not items:
-        return _json_bytes([])
-    pieces = [b"[\n"]
-    for item in items:
-        pieces += (item, b",\n")
-    pieces[-1] = b"\n]\n"
-    return b"".join(pieces)
 
 
 def _csv_bytes(columns: Sequence[tuple[str, str, str]], rows: Iterable[Sequence[object]]) -> bytes:

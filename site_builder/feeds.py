@@ -18,12 +18,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from .model import Archive, Statement
 
 if TYPE_CHECKING:
     from feedgen.feed import FeedGenerator
+
+P = TypeVar("P")  # a piece of a feed: its bytes, or a name for them
 
 FEED_ID = "urn:uuid:6f1d7c52-8d0e-4d55-9a0c-3c1a7e0f4b21"
 
@@ -152,12 +154,16 @@ def _cut(document: bytes, entry_start: bytes, end: bytes, count: int) -> tuple[t
     return (document[:first], document[last:]), [document[bounds[i] : bounds[i + 1]] for i in range(count)]
 
 
+def feed_layout(frame: tuple[P, P], entries: Sequence[P]) -> list[P]:
+    """A feed's pieces in order: its frame around its entries, newest first (`entries` are oldest first)."""
+    return [frame[0], *reversed(entries), frame[1]]
+
+
 def feed_files_from(frames: FeedFrames, entries: Sequence[FeedEntries]) -> dict[str, bytes]:
     """`feed.xml` (RSS 2.0) and `atom.xml` (Atom 1.0), from their frames and the archived texts' entries, oldest first."""
-    newest_first = entries[::-1]
     return {
-        "feed.xml": b"".join([frames.rss[0], *(entry.rss for entry in newest_first), frames.rss[1]]),
-        "atom.xml": b"".join([frames.atom[0], *(entry.atom for entry in newest_first), frames.atom[1]]),
+        "feed.xml": b"".join(feed_layout(frames.rss, [entry.rss for entry in entries])),
+        "atom.xml": b"".join(feed_layout(frames.atom, [entry.atom for entry in entries])),
     }
 
 

@@ -13,7 +13,7 @@ from collections.abc import Generator
 from pathlib import Path
 
 from . import urls
-from .archive_files import ArchiveFiles
+from .archive_files import ArchiveFiles, Spool
 from .csl import CslFormatter
 from .memo import Memo
 from .model import Archive
@@ -50,7 +50,7 @@ def site_files(
     workers: int = 1,
     compiled_ahead: CompiledAhead | None = None,
     pagefind: PagefindProcess | None = None,
-    spool: Path | None = None,
+    spool: Spool | None = None,
 ) -> Generator[tuple[str, Content], None, None]:
     """Every output file of the site, as (relative path, content), one at a time: pages with a
     key as `Keyed` (read back or rendered only when their bytes are asked for), files written by
@@ -60,9 +60,9 @@ def site_files(
     instead of holding the whole site (peak memory). Each path comes once; the order carries
     no meaning. With a memo kept from an earlier build (as `serve` keeps one), only the pages,
     citations, feeds and downloads whose inputs changed are computed again; the result is the same.
-    With several workers and a `spool` folder on the output's file system, a large archive's feeds
-    and downloads are made and written there by a forked process while this one renders the
-    pages. Templates compiled ahead (`compiled_ahead`) are taken
+    With several workers and a `spool`, a large archive's feeds and downloads are made and
+    written into its folder (on the output's file system) by a forked process while this one
+    renders the pages, spliced from the copies of them it keeps, if it keeps any. Templates compiled ahead (`compiled_ahead`) are taken
     from the process that compiled them; a Pagefind process started ahead (`pagefind`) indexes
     the first shard, and is closed with the others.
     """

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from site_builder import archive_files, build_cache, feeds, render
-from site_builder.archive_files import ArchiveFiles, make_parts
+from site_builder.archive_files import ArchiveFiles, Spool, make_parts
 from site_builder.background import Forked
 from site_builder.build_cache import BuildCache
 from site_builder.csl import CslFormatter
@@ -63,8 +63,10 @@ def test_an_archive_without_texts_has_feeds_without_entries(archive: Archive) ->
 def _build(project: Path, cache: Path, workers: int = 1) -> tuple[dict[str, bytes], Memo]:
     memo = Memo(remember=False, store=BuildCache(cache / "results"))
     archive = load_archive(project, memo=memo)
-    with spool_beside(cache / "site") as spool:
-        files = {name: content_of(content) for name, content in site_files(archive, project, CslFormatter(), memo, workers, spool=spool)}
+    with spool_beside(cache / "site") as folder:
+        files = {
+            name: content_of(content) for name, content in site_files(archive, project, CslFormatter(), memo, workers, spool=Spool(folder))
+        }
     return files, memo
 
 

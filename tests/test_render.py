@@ -11,6 +11,7 @@ import pytest
 from jinja2 import Environment
 
 from site_builder import archive_files, csl, render, search, sharded_pages, templates, urls, views
+from site_builder.archive_files import Spool
 from site_builder.background import BackgroundError, Forked
 from site_builder.build_cache import BuildCache
 from site_builder.cli import main
@@ -97,7 +98,7 @@ def test_feeds_and_downloads_made_in_a_forked_process_are_the_same(
     # Without a spool folder to write them into, they are made in this process.
     assert not any(isinstance(content, Spooled) for _, content in render.site_files(archive, ROOT, workers=2)) and not forked
     with spool_beside(tmp_path / "_site") as spool:
-        produced = dict(render.site_files(archive, ROOT, workers=2, spool=spool))
+        produced = dict(render.site_files(archive, ROOT, workers=2, spool=Spool(spool)))
         assert {name for name, content in produced.items() if isinstance(content, Spooled)} == whole_archive
         assert len(list(spool.iterdir())) == len(whole_archive), "written there by the forked process"
         files = {name: content_of(content) for name, content in produced.items()}

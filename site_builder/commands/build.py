@@ -55,6 +55,7 @@ def _build(
         # A large archive's rebuild is likely to index an edited statement's shard: Pagefind is
         # started while the archive is read (for a small one, starting it then costs more than it saves).
         pagefind = start_pagefind() if beside is not None else None
+        from ..archive_files import Spool
         from ..build_cache import BuildCache, code_digest
         from ..input_record import InputRecord
         from ..manifest import Manifest
@@ -80,11 +81,11 @@ def _build(
         manifest = Manifest(cache / "written", out, code_digest()) if cache is not None else None
         # Closed however writing ends, so that a failed build's Pagefind and forked processes end
         # with it (before the spool folder goes, so that nothing refills it).
-        with (
-            spool_beside(out) as spool,
-            contextlib.closing(site_files(archive, root, csl, memo, workers, compiled_ahead, pagefind, spool)) as files,
-        ):
-            written = write_site(files, out, manifest)
+        with spool_beside(out) as folder:
+            # The large feeds and downloads are spliced from copies kept in the cache (spliced_files.py).
+            spool = Spool(folder, cache / "archive-files" if cache is not None else None)
+            with contextlib.closing(site_files(archive, root, csl, memo, workers, compiled_ahead, pagefind, spool)) as files:
+                written = write_site(files, out, manifest)
     except ContentErrors as errors:
         return report(errors)
     finally:
