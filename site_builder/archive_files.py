@@ -4,6 +4,8 @@ Each statement has a part in each of them (its feed entries, its record, its row
 which depends on nothing but the statement and the base URL. Parts are remembered per statement,
 in the build cache or in the preview's memory, so an edit makes one statement's parts again and
 the files are put together from the others: byte for byte the files made whole (tests compare).
+A large archive's one-shot build has them made by a forked process, which writes them into the
+spool folder and splices the large ones from the copies the last build kept (spliced_files.py).
 """
 
 from __future__ import annotations
