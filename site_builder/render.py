@@ -62,9 +62,9 @@ def site_files(
     citations, feeds and downloads whose inputs changed are computed again; the result is the same.
     With several workers and a `spool`, a large archive's feeds and downloads are made and
     written into its folder (on the output's file system) by a forked process while this one
-    renders the pages, spliced from the copies of them it keeps, if it keeps any. Templates compiled ahead (`compiled_ahead`) are taken
-    from the process that compiled them; a Pagefind process started ahead (`pagefind`) indexes
-    the first shard, and is closed with the others.
+    renders the pages, spliced from the copies the spool keeps, if it keeps any. Templates
+    compiled ahead (`compiled_ahead`) are taken from the process that compiled them; a Pagefind
+    process started ahead (`pagefind`) indexes the first shard, and is closed with the others.
     """
     memo = Memo(remember=False) if memo is None else memo
     templates = root / "templates"

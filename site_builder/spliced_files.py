@@ -52,7 +52,7 @@ class Splicer:
         self._layouts: dict[str, _Layout] = {}
         with contextlib.suppress(OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError):
             code_of, layouts = pickle.loads((folder / _LAYOUTS).read_bytes())
-            if code_of == code and isinstance(layouts, dict):
+            if code_of == code and isinstance(layouts, dict) and all(isinstance(layout, _Layout) for layout in layouts.values()):
                 self._layouts = layouts
         self._sources: dict[str, tuple[int, _Layout]] = {}  # usable kept copies, open
         self._written: dict[str, _Layout] = {}

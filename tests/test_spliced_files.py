@@ -5,6 +5,7 @@ a kept copy that is not as recorded."""
 from __future__ import annotations
 
 import os
+import pickle
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -80,7 +81,9 @@ def test_a_file_is_spliced_from_its_kept_copy_and_only_the_new_pieces(tmp_path: 
     assert (tmp_path / "third").read_bytes() == _laid_out(recipe, edited) and len(copies) == 1
 
 
-@pytest.mark.parametrize("change", ["appended to", "replaced", "removed", "layouts of other code", "layouts damaged"])
+@pytest.mark.parametrize(
+    "change", ["appended to", "replaced", "removed", "layouts of other code", "layouts damaged", "layouts of another form"]
+)
 def test_a_kept_copy_not_as_recorded_is_not_used(tmp_path: Path, copies: list[tuple[int, int]], change: str) -> None:
     kept, names = tmp_path / "kept", sorted(PIECES)
     recipe = _recipe(names)
@@ -97,8 +100,10 @@ def test_a_kept_copy_not_as_recorded_is_not_used(tmp_path: Path, copies: list[tu
         copy.unlink()
     elif change == "layouts of other code":
         code = "another code digest"
-    else:
+    elif change == "layouts damaged":
         (kept / "layouts").write_bytes(b"not a pickle")
+    else:
+        (kept / "layouts").write_bytes(pickle.dumps((CODE, {"data/file.json": ("not", "a layout")})))
     assert _splice(kept, tmp_path / "second", recipe, PIECES, code) == set(names)
     assert (tmp_path / "second").read_bytes() == _laid_out(recipe, PIECES) and not copies
 
