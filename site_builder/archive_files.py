@@ -60,10 +60,18 @@ def _unpacked(packed: bytes) -> StatementParts:
     return StatementParts(StatementData(record, claim_rows), FeedEntries(rss, atom) if has_feed else None)
 
 
-def _named(piece: str) -> tuple[str, str]:
-    """A piece's name as (key, field)."""
-    key, _, field = piece.rpartition(":")
-    return key, field
+# The fields a statement's part and the feeds' frames give the large files, as pieces' names say them.
+_FRAME_FIELDS = ("rss-head", "rss-tail", "atom-head", "atom-tail")
+
+
+def _piece(key: str | None, field: str) -> str:
+    """The name of a piece of the large files: the key of what it is made from, and its field."""
+    return f"{key}:{field}"
+
+
+def _key_of(piece: str) -> str:
+    """The key a piece's name gives (`_piece`)."""
+    return piece.rpartition(":")[0]
 
 
 @dataclass(frozen=True)
@@ -164,11 +172,12 @@ class ArchiveFiles:
         if frames is None or any(key is None for key in keys):
             return None
         texts = [key for statement, key in zip(self._archive.statements, keys, strict=True) if statement.has_text]
+        rss_head, rss_tail, atom_head, atom_tail = (_piece(frames, field) for field in _FRAME_FIELDS)
         return {
-            "feed.xml": feed_layout((f"{frames}:rss-head", f"{frames}:rss-tail"), [f"{key}:rss" for key in texts]),
-            "atom.xml": feed_layout((f"{frames}:atom-head", f"{frames}:atom-tail"), [f"{key}:atom" for key in texts]),
-            "data/statements.json": statements_json_layout([f"{key}:record" for key in keys]),
-            "data/claims.csv": claims_csv_layout([f"{key}:claims" for key in keys]),
+            "feed.xml": feed_layout((rss_head, rss_tail), [_piece(key, "rss") for key in texts]),
+            "atom.xml": feed_layout((atom_head, atom_tail), [_piece(key, "atom") for key in texts]),
+            "data/statements.json": statements_json_layout([_piece(key, "record") for key in keys]),
+            "data/claims.csv": claims_csv_layout([_piece(key, "claims") for key in keys]),
         }
 
     def _pieces(self, wanted: set[str]) -> dict[str, bytes]:
@@ -176,19 +185,13 @@ class ArchiveFiles:
         if not wanted:
             return {}
         place = {key: index for index, key in enumerate(self._keys)}
-        frames, parts = self._parts_at(sorted({place[name] for name, _ in map(_named, wanted) if name in place}))
-        pieces = dict(
-            zip(
-                (f"{self._frames_key}:{field}" for field in ("rss-head", "rss-tail", "atom-head", "atom-tail")),
-                (*frames.rss, *frames.atom),
-                strict=True,
-            )
-        )
+        frames, parts = self._parts_at(sorted({place[key] for key in map(_key_of, wanted) if key in place}))
+        pieces = dict(zip((_piece(self._frames_key, field) for field in _FRAME_FIELDS), (*frames.rss, *frames.atom), strict=True))
         for index, part in parts.items():
             key = self._keys[index]
-            pieces[f"{key}:record"], pieces[f"{key}:claims"] = part.data.record, part.data.claim_rows
+            pieces[_piece(key, "record")], pieces[_piece(key, "claims")] = part.data.record, part.data.claim_rows
             if part.feed is not None:
-                pieces[f"{key}:rss"], pieces[f"{key}:atom"] = part.feed.rss, part.feed.atom
+                pieces[_piece(key, "rss")], pieces[_piece(key, "atom")] = part.feed.rss, part.feed.atom
         return pieces
 
     def _files(self) -> dict[str, bytes]:

@@ -165,26 +165,15 @@ def _unchanged(target: str, content: bytes) -> os.stat_result | None:
         os.close(descriptor)
 
 
-def _same_as_spooled(target: str, spooled: str) -> bool:
-    """Whether the file holds exactly what the spooled file holds (both read whole: a few megabytes at most)."""
+def _same_as_spooled(target: str, spooled: Spooled) -> bool:
+    """Whether the file holds exactly what the spooled file holds (`_unchanged`), the spooled file
+    read only if the sizes agree (it is a few megabytes at most)."""
     try:
-        size = os.stat(spooled).st_size
-    except OSError:
-        return False  # moving it in reports the problem
-    try:
-        descriptor = os.open(target, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO in its place must not block
-    except OSError:
-        return False
-    try:
-        found = os.fstat(descriptor)
-        if not stat.S_ISREG(found.st_mode) or found.st_size != size:
+        if os.stat(target).st_size != os.stat(spooled.path).st_size:
             return False
-        with open(spooled, "rb") as file:
-            return os.read(descriptor, size + 1) == file.read()
+        return _unchanged(target, spooled.content()) is not None
     except OSError:
-        return False
-    finally:
-        os.close(descriptor)
+        return False  # missing or unreadable: moving it in writes it again, or reports the problem
 
 
 def _as_recorded(relative: str, recorded: Entry | None, key: str, out: _Folder) -> bool:
@@ -331,7 +320,7 @@ def write_site(files: Iterable[tuple[str, Content]], out: Path, manifest: Manife
                 listing = _Listing(out)
             layout.add(relative)
             if isinstance(content, Spooled):
-                if old_site is None or not _same_as_spooled(os.path.join(out, relative), content.path):
+                if old_site is None or not _same_as_spooled(os.path.join(out, relative), content):
                     stage.adopt(relative, content.path)
                     changed.append(relative)
                 continue
