@@ -163,7 +163,9 @@ class CompiledTemplates(BytecodeCache):
 
     def get_bucket(self, environment: Environment, name: str, filename: str | None, source: str) -> Bucket:
         bucket = super().get_bucket(environment, name, filename, source)
-        if bucket.code is None and self._ahead is not None:
+        # Once the code compiled ahead is taken, the store holds it too: a template loaded from
+        # there still takes its names from what was compiled ahead.
+        if self._ahead is not None and (bucket.code is None or self._kept_ahead):
             if not self._kept_ahead and self._store is not None:
                 # Every template compiled ahead is kept, those no page of this build uses too
                 # (a redirect page's, in an archive without redirects): otherwise every later
@@ -173,7 +175,8 @@ class CompiledTemplates(BytecodeCache):
             compiled = self._ahead.compiled(bucket)
             if compiled is not None:
                 code, mentions = compiled
-                bucket.bytecode_from_string(code)
+                if bucket.code is None:
+                    bucket.bytecode_from_string(code)
                 if mentions is not None:
                     _recorder(environment).setdefault(name, mentions)  # so that keying pages lexes it not again
         return bucket

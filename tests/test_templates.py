@@ -164,9 +164,15 @@ def test_a_build_refused_for_its_content_stops_compiling_ahead(project: Path, tm
     assert stopped == [True] and multiprocessing.active_children() == []
 
 
-def test_templates_compiled_ahead_bring_their_names_so_keying_lexes_none(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("kept", [False, True], ids=["no store", "kept in the store"])
+def test_templates_compiled_ahead_bring_their_names_so_keying_lexes_none(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, kept: bool
+) -> None:
+    # With a store, the first template taken puts every one compiled ahead there, and the rest
+    # are loaded from it: their names must still come from what was compiled ahead.
+    store = BuildCache(tmp_path / "results") if kept else None
     ahead = CompiledAhead(ROOT / "templates")
-    env = create_environment(ROOT / "templates", urls.SiteUrls("https://example.org/"), CompiledTemplates(None, ahead))
+    env = create_environment(ROOT / "templates", urls.SiteUrls("https://example.org/"), CompiledTemplates(store, ahead))
     lexed: list[str | None] = []
     tokenize = Lexer.tokenize
 
