@@ -24,6 +24,11 @@ Job = tuple[list[CslItem], str]
 # Below this many missing entries, starting worker processes costs more than it saves
 # (about 30 ms for the workers against 3 ms per entry; see benchmarks/build_speed.py).
 PARALLEL_FROM = 24
+# A worker started ahead formats a pass alone below this many entries (about 25 statements).
+# Each further worker prepares for itself (imports citeproc-py and parses the styles, about
+# 35 ms of a core) while the build needs that core too: for the real archive's 50 entries, a
+# second worker cost a cold build 70 ms more CPU and saved no time.
+SHARED_FROM = 100
 
 
 def available_cores() -> int:
@@ -45,11 +50,12 @@ class CslFormatter:
         self._standing: _Workers | None = None
 
     def start_workers(self, styles: Sequence[str]) -> None:
-        """Start the worker processes now, for a build that will format every entry (its cache
-        is empty): each imports citeproc-py and parses `styles` while the build reads the archive
-        on another core, and the next pass uses them, however few its entries."""
+        """Start a worker process now, for a build that will format every entry (its cache is
+        empty): it imports citeproc-py and parses `styles` while the build reads the archive on
+        another core, and the next pass uses it, however few its entries; a pass of `SHARED_FROM`
+        entries or more starts the other workers then."""
         if self._workers > 1 and self._standing is None:
-            self._standing = _Workers(self._workers, styles, ahead=True)
+            self._standing = _Workers(1, styles, ahead=True)
 
     def close(self) -> None:
         """Stop the workers started ahead if no pass used them, and a pass still running."""
@@ -112,6 +118,8 @@ def _start_formatting(jobs: list[Job], workers: int, standing: _Workers | None) 
     """What formats `jobs`, called when their entries are needed: the workers started ahead if
     any, else in this process when few, else a pass across worker processes, started now."""
     if standing is not None:
+        if len(jobs) >= SHARED_FROM:
+            standing.add(workers - standing.count)
         return _Pass(jobs, standing)
     if workers < 2 or len(jobs) < PARALLEL_FROM:
         return functools.partial(_format_here, jobs)
@@ -135,9 +143,18 @@ class _Workers:
     def __init__(self, count: int, styles: Sequence[str], *, ahead: bool) -> None:
         if not ahead:
             _prepare(styles)
-        prepare = functools.partial(_prepare, styles) if ahead else _prepared
-        self._workers = [Standby(prepare, _format_here) for _ in range(count)]
+        self._prepare = functools.partial(_prepare, styles) if ahead else _prepared
+        self._workers: list[Standby[list[Job], list[str]]] = []
         self._shares: list[list[int]] = []  # each worker's jobs, by their place in the pass
+        self.add(count)
+
+    @property
+    def count(self) -> int:
+        return len(self._workers)
+
+    def add(self, count: int) -> None:
+        """Start `count` more workers, before `start` deals the shares."""
+        self._workers += [Standby(self._prepare, _format_here) for _ in range(count)]
 
     def start(self, jobs: list[Job]) -> None:
         """Hand every worker its share: runs of neighbouring jobs, dealt in turn. Neighbours are

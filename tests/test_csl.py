@@ -90,14 +90,28 @@ def test_a_pass_in_workers_lets_the_caller_go_on_and_can_be_abandoned(archive: A
     assert [cite_statement(statement, url, archive.site, abandoned) for statement, url in pages] == serial
 
 
-def test_workers_started_ahead_format_the_next_pass_however_small(archive: Archive) -> None:
+def test_a_worker_started_ahead_formats_the_next_pass_however_small(archive: Archive) -> None:
     pages = [(statement, f"https://example.org{statement.url}") for statement in archive.statements[:2]]
     serial = [cite_statement(statement, url, archive.site, CslFormatter()) for statement, url in pages]
     formatter = CslFormatter(workers=2)
     formatter.start_workers(STYLES)
-    assert len(multiprocessing.active_children()) == 2
+    assert len(multiprocessing.active_children()) == 1, "one worker ahead, however many cores"
     prepare_citations(formatter, pages, [], archive.site)  # 4 entries, far fewer than PARALLEL_FROM
     assert formatter.formatting_elsewhere
+    assert len(multiprocessing.active_children()) == 1, "too few entries to share"
+    assert [cite_statement(statement, url, archive.site, formatter) for statement, url in pages] == serial
+    assert multiprocessing.active_children() == []
+
+
+def test_a_pass_large_enough_to_share_adds_the_other_workers(archive: Archive, monkeypatch: pytest.MonkeyPatch) -> None:
+    pages = [(statement, f"https://example.org{statement.url}") for statement in archive.statements]
+    serial = [cite_statement(statement, url, archive.site, CslFormatter()) for statement, url in pages]
+    monkeypatch.setattr(csl, "SHARED_FROM", 4)
+    formatter = CslFormatter(workers=3)
+    formatter.start_workers(STYLES)
+    prepare_citations(formatter, pages, [], archive.site)
+    assert len(multiprocessing.active_children()) == 3
+    # The workers added late prepare for themselves: the entries are citeproc-py's all the same.
     assert [cite_statement(statement, url, archive.site, formatter) for statement, url in pages] == serial
     assert multiprocessing.active_children() == []
 

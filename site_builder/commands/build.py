@@ -22,8 +22,8 @@ def build(root: Path, out: Path, base_url: str | None, cache: Path | None = None
     csl = CslFormatter(citations, workers=workers)
     collecting = gc.isenabled()
     try:
-        # A cache holding no citation means formatting every one: the citation workers start
-        # first, so that they import citeproc-py and parse the styles on the other cores while
+        # A cache holding no citation means formatting every one: a citation worker starts
+        # first, so that it imports citeproc-py and parses the styles on another core while
         # this process imports the rest of the pipeline (most of a small archive's start-up).
         if citations is None or citations.is_empty():
             csl.start_workers(STYLES)
