@@ -7,7 +7,7 @@ the whole archive and whose result is a few large values (the feeds and data dow
 compiling the templates a cold cache lacks while the build reads the archive, and for reading
 the few statements a rebuild finds changed (`Standby`: it imports the parsers while the build
 finds out which those are). The citation workers are `Standby` processes too: each imports
-citeproc-py while the build reads the archive, then formats its share of the entries.
+citeproc-py (the first one while the build reads the archive), then formats its share of the entries.
 """
 
 from __future__ import annotations
