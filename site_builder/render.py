@@ -77,9 +77,10 @@ def site_files(
         lambda: create_environment(templates, site_urls, CompiledTemplates(memo.store, compiled_ahead)),
     )
     # The whole-archive outputs (feeds, data downloads). A one-shot build with their parts to
-    # make makes them first, when their working memory adds to little else (peak RSS), or in a
-    # forked process while it renders the pages. Otherwise they are put together while Pagefind
-    # indexes: the preview server's edit reaches the browser sooner.
+    # make makes them first, when their working memory adds to little else (peak RSS), or while
+    # a worker formats the citations (see below), or in a forked process while it renders the
+    # pages. Otherwise they are put together while Pagefind indexes: the preview server's edit
+    # reaches the browser sooner.
     fork = not memo.holds and workers > 1 and len(archive.statements) >= BACKGROUND_FROM
     whole_archive = ArchiveFiles(archive, site_urls, memo, spool=spool if fork else None)
     csl = csl or CslFormatter()
@@ -89,7 +90,10 @@ def site_files(
         outlines = Outlines(archive, memo)
         citations = Citations(archive, site_urls, csl, memo, outlines)
         early = not memo.holds and not whole_archive.forked and whole_archive.to_make
-        if early:
+        # While worker processes format the citations, they are made after the pages that need
+        # none, in the time the first page that needs one would wait for them (`ShardedPages.rest`).
+        meanwhile = (lambda: whole_archive.files().items()) if early and csl.formatting_elsewhere else None
+        if early and meanwhile is None:
             yield from whole_archive.files().items()
         if csl.formatting_elsewhere:
             compile_all(env)
@@ -97,7 +101,7 @@ def site_files(
         with SearchIndexer(archive.site.language, memo, pagefind) as indexer:
             pages = ShardedPages(archive, site_urls, memo, citations, outlines, renderer, indexer)
             yield from pages.first()
-            yield from pages.rest()
+            yield from pages.rest(meanwhile)
             if not early:
                 yield from whole_archive.files().items()
             yield "sitemap.xml", _sitemap(indexed_paths(archive), site_urls)

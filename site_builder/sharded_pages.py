@@ -10,7 +10,7 @@ its record, with no view made (see shard_records.py).
 from __future__ import annotations
 
 import functools
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 
 from . import urls
 from .memo import Memo
@@ -100,19 +100,22 @@ class ShardedPages:
             by_shard.setdefault(plan[view.output], []).append(view)
         for shard in sorted(shards):
             shard_views = by_shard.get(shard, [])
-            if not any(view.citation is not None and view.citation.waits for view in shard_views):
+            if not _waits(shard_views):
                 self._renderer.read_ahead(shard_views)  # an edited shard: Pagefind reads every page of it
                 yield from self._shard_files(shard, shard_views)
                 self._handed.add(shard)
 
-    def rest(self) -> Iterator[tuple[str, Content]]:
+    def rest(self, meanwhile: Callable[[], Iterable[tuple[str, Content]]] | None = None) -> Iterator[tuple[str, Content]]:
         """Every other page with its citation downloads: those of the shards not handed over
         first nor remembered, from their views, then the remembered shards' from their records.
 
         Shards with pages to render go first, so that on a rebuild their indexing overlaps the
         reading back of the others instead of being waited for at the end; among them, those whose
         pages need no citation still being formatted, which are rendered meanwhile; then the
-        largest, whose indexing takes longest (a rebuild waits for a decade's, not the site's few pages)."""
+        largest, whose indexing takes longest (a rebuild waits for a decade's, not the site's few pages).
+        The files of `meanwhile` come just before the first page that needs such a citation (or
+        after the rendered shards, if none does): made then, they fill the time that page would
+        wait for the citation's worker process."""
         # Not for the preview server's builds: its memo holds every view from the last build, so
         # working out the records' keys cost it more than they saved (summary edits, 1,000 statements).
         keyed = self._memo.remembers and not self._memo.holds
@@ -137,7 +140,12 @@ class ShardedPages:
                 by_shard.setdefault(self._plan[view.output], []).append(view)
         known = self._renderer.remembered([view for shard_views in by_shard.values() for view in shard_views])
         for shard, shard_views in sorted(by_shard.items(), key=lambda shard: _shard_order(shard[1], known)):
+            if meanwhile is not None and _waits(shard_views):
+                yield from meanwhile()
+                meanwhile = None
             yield from self._shard_files(shard, shard_views)
+        if meanwhile is not None:
+            yield from meanwhile()
         citations = self._citations.of_pages() if remembered else {}
         shards: dict[str, dict[str, Content]] = {}
         for shard in sorted(remembered):
@@ -212,4 +220,9 @@ def _download(citation: PageCitation, field: str) -> bytes:
 
 def _shard_order(views: list[PageView], remembered: set[str]) -> tuple[bool, bool, int]:
     unchanged = all(view.output in remembered for view in views)
-    return unchanged, any(view.citation is not None and view.citation.waits for view in views), -len(views)
+    return unchanged, _waits(views), -len(views)
+
+
+def _waits(views: list[PageView]) -> bool:
+    """Whether a page of `views` needs a citation that worker processes are still formatting."""
+    return any(view.citation is not None and view.citation.waits for view in views)

@@ -106,6 +106,33 @@ def test_feeds_and_downloads_made_in_a_forked_process_are_the_same(
     assert files == site_files
 
 
+def test_while_a_worker_formats_the_citations_the_feeds_are_made_after_the_pages_that_need_none(
+    archive: Archive, site_files: dict[str, bytes]
+) -> None:
+    whole_archive = {"feed.xml", "atom.xml"} | {name for name in site_files if name.startswith("data/")}
+
+    def produced(formatter: csl.CslFormatter) -> list[tuple[str, bytes]]:
+        try:
+            with contextlib.closing(render.site_files(archive, ROOT, formatter)) as files:
+                return [(name, content_of(content)) for name, content in files]
+        finally:
+            formatter.close()
+
+    # Without a worker, they come first, before the pages: their working memory adds to little else.
+    alone = [name for name, _ in produced(csl.CslFormatter())]
+    assert set(alone[: len(whole_archive)]) == whole_archive
+    ahead = csl.CslFormatter(workers=2)
+    ahead.start_workers(csl.STYLES)
+    files = produced(ahead)
+    names = [name for name, _ in files]
+    first = min(names.index(name) for name in whole_archive)
+    assert set(names[first : first + len(whole_archive)]) == whole_archive
+    cited = [index for index, name in enumerate(names) if name.endswith("cite.bib")]
+    uncited = [names.index(name) for name in ("index.html", "about/index.html", "claims/index.html", "404.html")]
+    assert max(uncited) < first < min(cited), "in the time the first page with a citation would wait for the worker"
+    assert dict(files) == site_files
+
+
 def test_a_failure_in_the_forked_process_leaves_the_previous_site(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = project / "_site"
     assert main(["--root", str(project), "build", "--out", str(out)]) == 0
