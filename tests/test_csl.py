@@ -201,9 +201,29 @@ def test_shortcuts_into_citeproc_change_no_entry(archive: Archive) -> None:
         archive.site,
     )
     assert len(recording.jobs) == 2 * (len(archive.statements) + len(archive.years))
-    patched = [csl._citeproc()(job) for job in recording.jobs]
+    assert _stock(recording.jobs) == [csl._citeproc()(job) for job in recording.jobs]
+
+
+def test_a_branch_remembered_for_an_items_shape_is_the_one_citeproc_takes(archive: Archive) -> None:
+    """The branch shortcut remembers, for each `cs:choose` that tests only types and variables,
+    the branch an item of each shape takes. Items of many shapes (types, and variables left
+    out), each shape met on several pages, come out as citeproc-py alone gives them."""
+    recording = _Recording()
+    absolute = SiteUrls(archive.site.base_url).absolute
+    prepare_citations(recording, [(s, absolute(s.url)) for s in archive.statements[:4]], [], archive.site)
+    jobs: list[csl.Job] = []
+    for items, style in recording.jobs:
+        for kind in ("webpage", "report", "book", "legislation"):
+            for left_out in ("", "issued", "author", "container-title"):
+                jobs.append(([{key: value for key, value in item.items() if key != left_out} | {"type": kind} for item in items], style))
+    assert len({json.dumps(job) for job in jobs}) == len(jobs) == 16 * len(recording.jobs)
+    assert _stock(jobs) == [csl._citeproc()(job) for job in jobs]
+
+
+def _stock(jobs: list[csl.Job]) -> list[str]:
     stock = subprocess.run(
-        [sys.executable, "-c", _STOCK_CITEPROC], input=json.dumps(recording.jobs), capture_output=True, text=True, cwd=ROOT, check=False
+        [sys.executable, "-c", _STOCK_CITEPROC], input=json.dumps(jobs), capture_output=True, text=True, cwd=ROOT, check=False
     )
     assert stock.returncode == 0, stock.stderr
-    assert json.loads(stock.stdout) == patched
+    entries: list[str] = json.loads(stock.stdout)
+    return entries
