@@ -78,5 +78,12 @@ class CitationCache:
 
     def put(self, key: str, entry: str) -> None:
         """Store; a cache that cannot be written only costs time, never the build."""
-        text = entry.encode("utf-8")
-        self._entries.write(key, hashlib.sha256(text).hexdigest().encode() + b"\n" + text)
+        self.put_many([(key, entry)])
+
+    def put_many(self, entries: list[tuple[str, str]]) -> None:
+        """Store each (key, entry), in one transaction."""
+        packed = []
+        for key, entry in entries:
+            text = entry.encode("utf-8")
+            packed.append((key, hashlib.sha256(text).hexdigest().encode() + b"\n" + text))
+        self._entries.write_many(packed)

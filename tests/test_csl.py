@@ -227,3 +227,24 @@ def _stock(jobs: list[csl.Job]) -> list[str]:
     assert stock.returncode == 0, stock.stderr
     entries: list[str] = json.loads(stock.stdout)
     return entries
+
+
+def test_a_pass_keeps_its_entries_in_the_cache_in_one_transaction(
+    archive: Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    transactions: list[int] = []
+    write_many = EntryStore.write_many
+
+    def counted(store: EntryStore, entries: list[tuple[str, bytes]]) -> None:
+        transactions.append(len(entries))
+        write_many(store, entries)
+
+    monkeypatch.setattr(EntryStore, "write_many", counted)
+    monkeypatch.setattr(EntryStore, "write", lambda *_: pytest.fail("an entry written on its own"))
+    pages = [(statement, f"https://example.org{statement.url}") for statement in archive.statements[:3]]
+    formatter = CslFormatter(CitationCache(tmp_path))
+    prepare_citations(formatter, pages, [], archive.site)
+    cited = [cite_statement(statement, url, archive.site, formatter) for statement, url in pages]
+    assert transactions == [2 * len(pages)]
+    monkeypatch.setattr(csl, "_citeproc", _no_citeproc)
+    assert [cite_statement(statement, url, archive.site, CslFormatter(CitationCache(tmp_path))) for statement, url in pages] == cited
