@@ -6,13 +6,15 @@ result can be large, through an unnamed file in memory. Used for work that reads
 the whole archive and whose result is a few large values (the feeds and data downloads), for
 compiling the templates a cold cache lacks while the build reads the archive, and for reading
 the few statements a rebuild finds changed (`Standby`: it imports the parsers while the build
-finds out which those are). The citation workers are `Standby` processes too: each imports
-citeproc-py (the first one while the build reads the archive), then formats its share of the entries.
+finds out which those are). The citation workers are `OnDemand` processes: each imports
+citeproc-py (the first one while the build reads the archive), then formats its share of the
+entries, the one the build waits for first.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import pickle
 import traceback
@@ -127,6 +129,64 @@ class Standby(_Child[T], Generic[A, T]):
             self.stop()  # not waited for: it may still be importing
 
 
+class OnDemand(_Child[list[T]], Generic[A, T]):
+    """A forked process that runs `prepare()` at once, then `function` on each item of the list it
+    is given (`give`), in the list's order, except that an item the caller waits for is done next.
+
+    Values go back only while the caller waits for one (`value`): a batch of every value made and
+    not yet sent, once the awaited one is among them; so the caller may go on with other work for
+    as long as it likes without the process ever waiting on a full pipe. The rest come back at
+    the end, with `values`. Closed without items, it is stopped wherever it is, as a `Standby`."""
+
+    def __init__(self, prepare: Callable[[], object], function: Callable[[A], T]) -> None:
+        self._given: int | None = None  # how many items
+        self._values: dict[int, T] = {}
+        self._ended = False
+        self._start(_on_demand, prepare, function, duplex=True)
+
+    def give(self, items: list[A]) -> None:
+        self._given = len(items)
+        with contextlib.suppress(OSError):  # it died preparing: `value` reports that
+            self._connection.send(items)
+
+    def value(self, index: int) -> T:
+        """The value of the item at `index`, waiting for it (it is made next if it is not begun)."""
+        if index not in self._values and not self._ended:
+            with contextlib.suppress(OSError):  # it has ended: the value is on its way
+                self._connection.send(index)
+            while index not in self._values and not self._ended:
+                self._receive()
+        return self._values[index]
+
+    def values(self) -> list[T]:
+        """Every item's value, in the items' order, once all are made."""
+        while not self._ended:
+            self._receive()
+        return [self._values[index] for index in range(len(self._values))]
+
+    def _receive(self) -> None:
+        try:
+            failed, value = self._connection.recv()
+        except EOFError:
+            self._process.join()
+            _Child.close(self)
+            raise BackgroundError(f"the background process ended without a result (exit code {self._process.exitcode})") from None
+        if failed:
+            _Child.close(self)
+            raise BackgroundError(value)
+        ended, batch = value
+        self._values.update(batch)
+        if ended:
+            self._ended = True
+            _Child.close(self)
+
+    def close(self) -> None:
+        if self._given is not None:
+            super().close()
+        else:
+            self.stop()  # not waited for: it may still be importing
+
+
 def _unnamed_file() -> BinaryIO:
     """A file without a name, in memory where the system allows: no temporary folder is needed, and
     nothing is written to disk."""
@@ -162,4 +222,38 @@ def _stand_by(prepare: Callable[[], object], function: Callable[[Any], object], 
     except EOFError:
         return  # closed without a value
     connection.send(prepared if prepared[0] else _outcome(lambda: function(value)))
+    connection.close()
+
+
+def _on_demand(prepare: Callable[[], object], function: Callable[[Any], object], connection: Connection, parent_end: Connection) -> None:
+    parent_end.close()
+    prepared = _outcome(prepare)
+    try:
+        items = connection.recv()
+    except EOFError:
+        return  # closed without items
+    if prepared[0]:
+        connection.send(prepared)
+        return
+    made: dict[int, object] = {}
+    unsent: list[int] = []
+    awaited: int | None = None  # the index the parent waits for; it asks for one at a time
+    upcoming = iter(range(len(items)))
+    try:
+        while len(made) < len(items) or awaited is not None:
+            if awaited is None and connection.poll():
+                awaited = connection.recv()
+            if awaited is not None and awaited in made:
+                connection.send((False, (False, [(index, made[index]) for index in unsent])))
+                unsent, awaited = [], None
+                continue
+            index = awaited if awaited is not None else next(index for index in upcoming if index not in made)
+            failed, made[index] = _outcome(functools.partial(function, items[index]))
+            if failed:
+                connection.send((True, made[index]))
+                return
+            unsent.append(index)
+        connection.send((False, (True, [(index, made[index]) for index in unsent])))
+    except (EOFError, OSError):
+        return  # the parent has gone: nothing is wanted any more
     connection.close()

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from site_builder.background import BackgroundError, Forked, Standby
+from site_builder.background import BackgroundError, Forked, OnDemand, Standby
 
 
 def _fails() -> None:
@@ -127,5 +129,81 @@ def test_a_standby_given_a_value_is_waited_for_then_stopped(tmp_path: Path) -> N
     standby.give(1)
     pid = _started(pid_file)
     standby.close()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def _made_in_turn(record: Path, seconds: float) -> Callable[[int], tuple[int, int]]:
+    """A function that records each item it is given, sleeping meanwhile, and returns
+    (item, how many it had made before)."""
+
+    def make(item: int) -> tuple[int, int]:
+        time.sleep(seconds)
+        with record.open("a", encoding="utf-8") as file:
+            file.write(f"{item}\n")
+        return item, len(record.read_text(encoding="utf-8").split()) - 1
+
+    return make
+
+
+def test_on_demand_makes_every_value_in_order_and_each_awaited_one_next(tmp_path: Path) -> None:
+    record = tmp_path / "made"
+    worker: OnDemand[int, tuple[int, int]] = OnDemand(lambda: None, _made_in_turn(record, 0.02))
+    worker.give(list(range(20)))
+    awaited = worker.value(15)
+    assert awaited[0] == 15
+    assert awaited[1] <= 1, "the awaited item waited for more than the one begun before it was asked for"
+    values = worker.values()
+    assert [item for item, _ in values] == list(range(20))
+    assert sorted(place for _, place in values) == list(range(20)), "each item was made once"
+    # Apart from the awaited one, in the order given.
+    assert [int(line) for line in record.read_text(encoding="utf-8").split() if line != "15"] == [i for i in range(20) if i != 15]
+    assert multiprocessing.active_children() == []
+
+
+def test_on_demand_works_on_while_the_caller_does_not_ask(tmp_path: Path) -> None:
+    # Values go back only while the caller waits for one: a pipe never fills meanwhile.
+    record = tmp_path / "made"
+    make = _made_in_turn(record, 0)
+    worker: OnDemand[int, tuple[int, bytes]] = OnDemand(lambda: None, lambda item: (make(item)[0], b"x" * 100_000))
+    worker.give(list(range(100)))  # 10 MB of values, far more than a pipe holds
+    assert worker.value(0)[0] == 0
+    deadline = time.monotonic() + 20
+    while len(record.read_text(encoding="utf-8").split()) < 100:
+        assert time.monotonic() < deadline, "the process stopped working until its values were read"
+        time.sleep(0.01)
+    assert [item for item, _ in worker.values()] == list(range(100))
+
+
+def test_on_demand_reports_a_failure_of_its_function_or_of_preparing() -> None:
+    def fails_on_three(item: int) -> int:
+        if item == 3:
+            raise ValueError("no feed for you")
+        return item
+
+    worker: OnDemand[int, int] = OnDemand(lambda: None, fails_on_three)
+    worker.give([1, 2, 3, 4])
+    assert worker.value(1) == 2
+    with pytest.raises(BackgroundError, match="ValueError: no feed for you"):
+        worker.values()
+    unprepared: OnDemand[int, int] = OnDemand(_fails, lambda item: item)
+    unprepared.give([1])
+    with pytest.raises(BackgroundError, match="ValueError: no feed for you"):
+        unprepared.value(0)
+    assert multiprocessing.active_children() == []
+
+
+def test_on_demand_closed_without_items_is_stopped_at_once_even_while_preparing(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+
+    def prepares_for_ever() -> None:
+        pid_file.write_text(str(os.getpid()))
+        time.sleep(600)
+
+    worker: OnDemand[int, int] = OnDemand(prepares_for_ever, lambda item: item)
+    pid = _started(pid_file)
+    started = time.monotonic()
+    worker.close()
+    assert time.monotonic() - started < 0.5
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
