@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import html
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -80,11 +81,19 @@ def cite_year(year: ReportYear, page_url: str, site: SiteConfig, csl: CslFormatt
 
 
 def prepare_citations(
-    csl: CslFormatter, statements: list[tuple[Statement, str]], years: list[tuple[ReportYear, str]], site: SiteConfig
+    csl: CslFormatter,
+    statements: list[tuple[Statement, str]],
+    years: list[tuple[ReportYear, str]],
+    site: SiteConfig,
+    order: Sequence[str] = (),
 ) -> None:
-    """Format every formatted entry the pages will ask for in one pass, so it can use every core."""
-    groups = [_statement_items(s, url, site) for s, url in statements] + [_year_items(y, url, site) for y, url in years]
-    csl.prepare([(escaped, style) for escaped in map(_html_escaped, groups) for style in STYLES])
+    """Format every formatted entry the pages will ask for in one pass, so it can use every core.
+    The entries of the pages at the addresses in `order` are formatted first, in that order (the
+    order the build will ask for them), then the others."""
+    pages = [(url, _statement_items(s, url, site)) for s, url in statements] + [(url, _year_items(y, url, site)) for y, url in years]
+    rank = {url: place for place, url in enumerate(order)}
+    pages.sort(key=lambda page: rank.get(page[0], len(rank)))
+    csl.prepare([(_html_escaped(items), style) for _, items in pages for style in STYLES])
 
 
 def _statement_items(statement: Statement, page_url: str, site: SiteConfig) -> list[CslItem]:

@@ -14,13 +14,26 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .background import Standby
+from .background import OnDemand
 from .citation_cache import LOCALE, CitationCache, entry_key, style_path
 
 # The standard styles a page's citation shows, in the order it shows them.
 STYLES = ("chicago-author-date", "apa")
 CslItem = dict[str, Any]
 Job = tuple[list[CslItem], str]
+# An item of the archive's usual shape (see citations.py), with made-up values.
+_SPECIMEN: CslItem = {
+    "id": "specimen",
+    "type": "webpage",
+    "author": [{"literal": "An office"}],
+    "title": "A title",
+    "container-title": "A site",
+    "issued": {"date-parts": [[2020, 1, 2]]},
+    "accessed": {"date-parts": [[2021, 3, 4]]},
+    "URL": "https://example.org/specimen/",
+    "language": "en",
+    "note": "A note",
+}
 # Below this many missing entries, starting worker processes costs more than it saves
 # (about 30 ms for the workers against 3 ms per entry; see benchmarks/build_speed.py).
 PARALLEL_FROM = 24
@@ -46,7 +59,7 @@ class CslFormatter:
         self._cache = cache
         self._workers = workers
         self._entries: dict[str, str] = {}
-        self._underway: tuple[list[str], Callable[[], list[str]]] | None = None
+        self._underway: tuple[dict[str, int], Callable[[], list[str]]] | None = None
         self._standing: _Workers | None = None
 
     def start_workers(self, styles: Sequence[str]) -> None:
@@ -79,7 +92,10 @@ class CslFormatter:
                 self._entries[key] = cached
         if missing:
             standing, self._standing = self._standing, None
-            self._underway = (list(missing), _start_formatting(list(missing.values()), self._workers, standing))
+            self._underway = (
+                {key: index for index, key in enumerate(missing)},
+                _start_formatting(list(missing.values()), self._workers, standing),
+            )
 
     def settle(self) -> None:
         """Wait for the pass `prepare` started, if any, and keep its entries."""
@@ -87,7 +103,7 @@ class CslFormatter:
             return
         keys, collect = self._underway
         self._underway = None
-        formatted = list(zip(keys, collect(), strict=True))
+        formatted = list(zip(keys, collect(), strict=True))  # in the order of the pass
         self._entries.update(formatted)
         if self._cache is not None:
             self._cache.put_many(formatted)  # one transaction, not one per entry (2,200 at 1,000 statements)
@@ -107,11 +123,22 @@ class CslFormatter:
         """One `<div class="csl-entry">` per item, in the items' order."""
         key = entry_key(items, style)
         if key not in self._entries:
-            self.settle()
+            self._take(key)
         if key not in self._entries:
             self.prepare([(items, style)])
             self.settle()
         return self._entries[key]
+
+    def _take(self, key: str) -> None:
+        """Wait for the pass underway until it has the entry (when in worker processes, those
+        format it next), or all its entries."""
+        keys, running = self._underway or ({}, None)
+        if not isinstance(running, _Pass) or key not in keys:
+            self.settle()
+            return
+        self._entries[key] = running.entry(keys[key])
+        if running.delivered == len(keys):
+            self.settle()  # every entry is here: kept in the cache now, in one transaction
 
 
 def _start_formatting(jobs: list[Job], workers: int, standing: _Workers | None) -> Callable[[], list[str]]:
@@ -131,6 +158,10 @@ def _format_here(jobs: list[Job]) -> list[str]:
     return [format_job(job) for job in jobs]
 
 
+def _format_job(job: Job) -> str:
+    return _citeproc()(job)
+
+
 class _Workers:
     """Forked worker processes with citeproc-py imported and `styles` parsed: before forking, so
     that every worker inherits them, or `ahead`, by each worker, while the caller does other work.
@@ -144,8 +175,9 @@ class _Workers:
         if not ahead:
             _prepare(styles)
         self._prepare = functools.partial(_prepare, styles) if ahead else _prepared
-        self._workers: list[Standby[list[Job], list[str]]] = []
+        self._workers: list[OnDemand[Job, str]] = []
         self._shares: list[list[int]] = []  # each worker's jobs, by their place in the pass
+        self._places: dict[int, tuple[OnDemand[Job, str], int]] = {}  # a job's worker and place in its share
         self.add(count)
 
     @property
@@ -154,7 +186,7 @@ class _Workers:
 
     def add(self, count: int) -> None:
         """Start `count` more workers, before `start` deals the shares."""
-        self._workers += [Standby(self._prepare, _format_here) for _ in range(count)]
+        self._workers += [OnDemand(self._prepare, _format_job) for _ in range(count)]
 
     def start(self, jobs: list[Job]) -> None:
         """Hand every worker its share: runs of neighbouring jobs, dealt in turn. Neighbours are
@@ -166,12 +198,18 @@ class _Workers:
         self._shares = [[index for indices in runs[worker::count] for index in indices] for worker in range(count)]
         for worker, share in zip(self._workers, self._shares, strict=True):
             worker.give([jobs[index] for index in share])
+            self._places.update((index, (worker, place)) for place, index in enumerate(share))
+
+    def entry(self, index: int) -> str:
+        """One job's entries, waiting for them: its worker formats it next if it has not begun it."""
+        worker, place = self._places[index]
+        return worker.value(place)
 
     def collect(self) -> list[str]:
         """Each job's entries, in the jobs' order, once every worker has sent its share."""
         entries: dict[int, str] = {}
         for worker, share in zip(self._workers, self._shares, strict=True):
-            entries.update(zip(share, worker.result(), strict=True))
+            entries.update(zip(share, worker.values(), strict=True))
         return [entries[index] for index in range(len(entries))]
 
     def stop(self) -> None:
@@ -180,9 +218,12 @@ class _Workers:
 
 
 def _prepare(styles: Sequence[str]) -> None:
-    _citeproc()
+    format_job = _citeproc()
     for style in styles:
         _style(style)
+        # A specimen entry, formatted and dropped: what citeproc-py does only the first time (about
+        # 15 ms of a first pass over the real archive) is done now, while the worker would wait.
+        format_job(([_SPECIMEN], style))
 
 
 def _prepared() -> None:
@@ -194,7 +235,18 @@ class _Pass:
 
     def __init__(self, jobs: list[Job], workers: _Workers) -> None:
         self._workers = workers
+        self._delivered: set[int] = set()
         workers.start(jobs)
+
+    @property
+    def delivered(self) -> int:
+        """How many jobs' entries `entry` has given."""
+        return len(self._delivered)
+
+    def entry(self, index: int) -> str:
+        """One job's entries, as soon as they are formatted, while the others still are."""
+        self._delivered.add(index)
+        return self._workers.entry(index)
 
     def __call__(self) -> list[str]:
         try:

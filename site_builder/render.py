@@ -20,7 +20,7 @@ from .model import Archive
 from .outline import Outlines
 from .pages import PageRenderer
 from .search import PagefindProcess, SearchIndexer
-from .sharded_pages import ShardedPages
+from .sharded_pages import ShardedPages, citing_order
 from .templates import CompiledAhead, CompiledTemplates, compile_all, create_environment, templates_digest
 from .views import Citations, indexed_paths
 from .writer import Content, content_of
@@ -67,34 +67,36 @@ def site_files(
     process started ahead (`pagefind`) indexes the first shard, and is closed with the others.
     """
     memo = Memo(remember=False) if memo is None else memo
-    templates = root / "templates"
     site_urls = urls.SiteUrls(archive.site.base_url)
-    # Any template change invalidates every page: templates are few and shared by all pages.
-    templates_key = templates_digest(templates)
-    env = memo.get(
-        "environment",
-        (templates_key, str(templates), archive.site.base_url),
-        lambda: create_environment(templates, site_urls, CompiledTemplates(memo.store, compiled_ahead)),
-    )
-    # The whole-archive outputs (feeds, data downloads). A one-shot build with their parts to
-    # make makes them first, when their working memory adds to little else (peak RSS), or while
-    # a worker formats the citations (see below), or in a forked process while it renders the
-    # pages. Otherwise they are put together while Pagefind indexes: the preview server's edit
-    # reaches the browser sooner.
-    fork = not memo.holds and workers > 1 and len(archive.statements) >= BACKGROUND_FROM
-    whole_archive = ArchiveFiles(archive, site_urls, memo, spool=spool if fork else None)
     csl = csl or CslFormatter()
+    whole_archive: ArchiveFiles | None = None
     try:
         # Missing citations are formatted by worker processes, when there are enough of them,
-        # while this process makes what needs no citation.
+        # while this process makes what needs no citation. The pass begins first: a cold build's
+        # longest path is its worker's.
         outlines = Outlines(archive, memo)
-        citations = Citations(archive, site_urls, csl, memo, outlines)
-        early = not memo.holds and not whole_archive.forked and whole_archive.to_make
+        citations = Citations(archive, site_urls, csl, memo, outlines, citing_order(archive))
+        templates = root / "templates"
+        # Any template change invalidates every page: templates are few and shared by all pages.
+        templates_key = templates_digest(templates)
+        env = memo.get(
+            "environment",
+            (templates_key, str(templates), archive.site.base_url),
+            lambda: create_environment(templates, site_urls, CompiledTemplates(memo.store, compiled_ahead)),
+        )
+        # The whole-archive outputs (feeds, data downloads). A one-shot build with their parts to
+        # make makes them first, when their working memory adds to little else (peak RSS), or while
+        # a worker formats the citations (see below), or in a forked process while it renders the
+        # pages. Otherwise they are put together while Pagefind indexes: the preview server's edit
+        # reaches the browser sooner.
+        fork = not memo.holds and workers > 1 and len(archive.statements) >= BACKGROUND_FROM
+        whole_archive = made = ArchiveFiles(archive, site_urls, memo, spool=spool if fork else None)
+        early = not memo.holds and not made.forked and made.to_make
         # While worker processes format the citations, they are made after the pages that need
         # none, in the time the first page that needs one would wait for them (`ShardedPages.rest`).
-        meanwhile = (lambda: whole_archive.files().items()) if early and csl.formatting_elsewhere else None
+        meanwhile = (lambda: made.files().items()) if early and csl.formatting_elsewhere else None
         if early and meanwhile is None:
-            yield from whole_archive.files().items()
+            yield from made.files().items()
         if csl.formatting_elsewhere:
             compile_all(env)
         renderer = PageRenderer(env, archive, root, templates_key, memo, outlines)
@@ -103,7 +105,7 @@ def site_files(
             yield from pages.first()
             yield from pages.rest(meanwhile)
             if not early:
-                yield from whole_archive.files().items()
+                yield from made.files().items()
             yield "sitemap.xml", _sitemap(indexed_paths(archive), site_urls)
             # Crawlers read robots.txt only at a host's root: below a path it is a template for the host's own.
             yield "robots.txt", f"User-agent: *\nAllow: {site_urls.base_path}\nSitemap: {site_urls.absolute('sitemap.xml')}\n".encode()
@@ -113,7 +115,8 @@ def site_files(
         csl.abandon()
         raise
     finally:
-        whole_archive.close()
+        if whole_archive is not None:
+            whole_archive.close()
 
 
 def render_site(archive: Archive, root: Path, csl: CslFormatter | None = None, memo: Memo | None = None) -> dict[str, bytes]:

@@ -505,8 +505,9 @@ class SearchIndexer:
         """The search bundle's files (output path -> content), once every shard is indexed. A
         shard's files are `Keyed` by the shard's key, so that a rebuild's writer knows an unchanged
         shard's thousand files by their record instead of reading each back to compare it."""
-        for shard in sorted(self._running):  # the first failing shard's problem is raised
-            key, running = self._running[shard]
+        # In the order they were handed over, the first failing shard's problem raised: the first
+        # ones' bundles are read and decoded while Pagefind still indexes the last.
+        for shard, (key, running) in self._running.items():
             self._bundles[shard] = running.files()
             self._keep(key, self._bundles[shard])
         self._running = {}

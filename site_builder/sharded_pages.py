@@ -10,6 +10,7 @@ its record, with no view made (see shard_records.py).
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 
 from . import urls
@@ -177,6 +178,20 @@ class ShardedPages:
             self._made.append((shard, views, pages))
         else:
             self._records.keep(shard, views, pages)
+
+
+def citing_order(archive: Archive) -> list[str]:
+    """The paths of the pages that cite (the years' and statements'), in the order `rest`
+    renders them in a build that remembers none: their shards largest first, each shard's pages
+    in `page_views`' order. The citation pass formats their entries in this order."""
+    plan = shards_of(urls.output_file(path) for path in page_paths(archive))
+    sizes = Counter(plan.values())
+    citing = {year.url for year in archive.years} | {statement.url for statement in archive.statements}
+    by_shard: dict[str, list[str]] = {}
+    for path in page_paths(archive):
+        if path in citing:
+            by_shard.setdefault(plan[urls.output_file(path)], []).append(path)
+    return [path for shard in sorted(by_shard, key=lambda shard: -sizes[shard]) for path in by_shard[shard]]
 
 
 def _claims_shard(plan: Mapping[str, str]) -> str | None:

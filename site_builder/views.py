@@ -7,7 +7,7 @@ data its template lays out), so templates hold layout only and render.py only re
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
@@ -352,11 +352,21 @@ class Citations:
     """Each statement's and each year's citation: remembered ones from the memo, the others
     formatted in one pass (so that the pass can use every core). The pass starts when this is
     made and may run in worker processes while the build does other work; `result` waits for it.
+    It formats first the entries of the pages in `order` (paths, in the order the build renders
+    them), so that while it runs each page finds its own made, or made next.
 
     A citation is keyed by the outline of what it cites (see outline.py): it names a response by
     its metadata, never by its text, so editing a statement's text formats nothing again."""
 
-    def __init__(self, archive: Archive, site_urls: urls.SiteUrls, csl: CslFormatter, memo: Memo, outlines: Outlines | None = None) -> None:
+    def __init__(
+        self,
+        archive: Archive,
+        site_urls: urls.SiteUrls,
+        csl: CslFormatter,
+        memo: Memo,
+        outlines: Outlines | None = None,
+        order: Sequence[str] = (),
+    ) -> None:
         self._site, self._csl, self._memo = archive.site, csl, memo
         self._result: tuple[list[PageCitation], list[PageCitation]] | None = None
         outlines = outlines or Outlines(archive, memo)
@@ -370,6 +380,7 @@ class Citations:
             [page for page, (_, found) in zip(self._statement_pages, self._statements, strict=True) if found is None],
             [page for page, (_, found) in zip(self._year_pages, self._years, strict=True) if found is None],
             self._site,
+            [absolute(path) for path in order],
         )
 
     def _recall(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import re
@@ -16,10 +17,10 @@ from typing import Any
 import pytest
 
 from site_builder import cli, csl, render
-from site_builder.citation_cache import CitationCache
+from site_builder.citation_cache import CitationCache, entry_key
 from site_builder.citations import cite_statement, prepare_citations
 from site_builder.commands import build as build_command
-from site_builder.csl import STYLES, CslFormatter
+from site_builder.csl import STYLES, CslFormatter, CslItem
 from site_builder.entry_store import FILE_NAME, EntryStore
 from site_builder.model import Archive
 from site_builder.render import render_site
@@ -120,14 +121,14 @@ def test_while_workers_format_the_build_renders_the_pages_needing_no_citation(
     archive: Archive, site_files: dict[str, bytes], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     produced: list[str] = []
-    settle = CslFormatter.settle
+    entries = CslFormatter.entries
 
-    def spy(self: CslFormatter) -> None:
-        if self.formatting_elsewhere:
-            produced.append("(waited for the workers)")
-        settle(self)
+    def spy(self: CslFormatter, items: list[CslItem], style: str) -> str:
+        if self.formatting_elsewhere and "(asked the workers)" not in produced:
+            produced.append("(asked the workers)")
+        return entries(self, items, style)
 
-    monkeypatch.setattr(CslFormatter, "settle", spy)
+    monkeypatch.setattr(CslFormatter, "entries", spy)
     formatter = CslFormatter(workers=2)
     formatter.start_workers(STYLES)
     built: dict[str, bytes] = {}
@@ -135,10 +136,40 @@ def test_while_workers_format_the_build_renders_the_pages_needing_no_citation(
         produced.append(name)
         built[name] = content_of(content)
     assert built == site_files
-    before = produced[: produced.index("(waited for the workers)")]
+    before = produced[: produced.index("(asked the workers)")]
     # Every page without a citation (home, claims, search, about) came first; no page with one did.
     assert {"index.html", "claims/index.html", "search/index.html", "about/index.html"} <= set(before)
     assert not [name for name in before if re.match(r"\d{4}/", name)]
+
+
+def test_the_pass_formats_the_entries_in_the_order_the_pages_ask_for_them(
+    archive: Archive, site_files: dict[str, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # So that, while the worker formats, each page finds its entries made, or made next
+    # (`citing_order` mirrors `ShardedPages.rest`).
+    passes: list[list[str]] = []
+    asked: list[str] = []
+    start, entries = csl._Workers.start, CslFormatter.entries
+
+    def starting(self: Any, jobs: list[csl.Job]) -> None:
+        passes.append([entry_key(items, style) for items, style in jobs])
+        start(self, jobs)
+
+    def asking(self: CslFormatter, items: list[CslItem], style: str) -> str:
+        key = entry_key(items, style)
+        if key not in asked:
+            asked.append(key)
+        return entries(self, items, style)
+
+    monkeypatch.setattr(csl._Workers, "start", starting)
+    monkeypatch.setattr(CslFormatter, "entries", asking)
+    formatter = CslFormatter(workers=2)
+    formatter.start_workers(STYLES)
+    with contextlib.closing(render.site_files(archive, ROOT, formatter)) as files:
+        assert {name: content_of(content) for name, content in files} == site_files
+    formatter.close()
+    assert len(passes) == 1 and len(passes[0]) == 2 * (len(archive.statements) + len(archive.years))
+    assert asked == passes[0]
 
 
 def test_workers_started_ahead_and_never_used_are_stopped_on_closing() -> None:

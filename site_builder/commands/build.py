@@ -55,19 +55,21 @@ def _build(
         # A large archive's rebuild is likely to index an edited statement's shard: Pagefind is
         # started while the archive is read (for a small one, starting it then costs more than it saves).
         pagefind = start_pagefind() if beside is not None else None
-        from ..archive_files import Spool
         from ..build_cache import BuildCache, code_digest
-        from ..input_record import InputRecord
-        from ..manifest import Manifest
         from ..memo import Memo
-        from ..render import site_files
         from ..templates import compile_ahead
-        from ..writer import spool_beside, write_site
 
         results = BuildCache(cache / "results") if cache is not None else None
         memo = Memo(remember=False, store=results)
-        # Compiling the templates the cache lacks is begun on another core while this one reads the archive.
+        # Compiling the templates the cache lacks is begun on another core while this one imports
+        # the rest and reads the archive: forked as soon as it has what it inherits (Jinja2, the views).
         compiled_ahead = compile_ahead(root / "templates", results) if workers > 1 else None
+        from ..archive_files import Spool
+        from ..input_record import InputRecord
+        from ..manifest import Manifest
+        from ..render import site_files
+        from ..writer import spool_beside, write_site
+
         # What the last build read: a statement file whose status is unchanged is not opened again.
         record = InputRecord(cache / "read", root / "statements", code_digest()) if cache is not None else None
         archive = load_archive(root, base_url=base_url, memo=memo, workers=workers, record=record, beside=beside)
