@@ -52,7 +52,9 @@ class CslFormatter:
     """Formats CSL items as HTML entries, remembering each result for the build (and on disk).
 
     `prepare` starts one pass over every missing entry and may return while worker processes
-    still format them, so that the build can go on with other work; `entries` waits for the pass.
+    still format them, so that the build can go on with other work; `entries` waits only for the
+    entry it asks for (a worker formats it next if it has not begun it), and once all are taken,
+    or the pass is otherwise needed whole (`settle`), for the pass.
     """
 
     def __init__(self, cache: CitationCache | None = None, workers: int = 1) -> None:
@@ -231,7 +233,8 @@ def _prepared() -> None:
 
 
 class _Pass:
-    """Jobs formatted by the workers while the caller goes on; calling it waits for them."""
+    """Jobs formatted by the workers while the caller goes on: `entry` waits for one job's,
+    calling it for all of them."""
 
     def __init__(self, jobs: list[Job], workers: _Workers) -> None:
         self._workers = workers

@@ -8,6 +8,7 @@ memory (the preview server, comparing two builds).
 from __future__ import annotations
 
 import contextlib
+import functools
 import html
 from collections.abc import Generator
 from pathlib import Path
@@ -75,7 +76,7 @@ def site_files(
         # while this process makes what needs no citation. The pass begins first: a cold build's
         # longest path is its worker's.
         outlines = Outlines(archive, memo)
-        citations = Citations(archive, site_urls, csl, memo, outlines, citing_order(archive))
+        citations = Citations(archive, site_urls, csl, memo, outlines, functools.partial(citing_order, archive))
         templates = root / "templates"
         # Any template change invalidates every page: templates are few and shared by all pages.
         templates_key = templates_digest(templates)
