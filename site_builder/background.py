@@ -108,19 +108,11 @@ class Forked(_Child[T]):
         self._spool.close()
 
 
-class Standby(_Child[T], Generic[A, T]):
-    """A forked process that runs `prepare()` at once, then `function` on the one value it is
-    given (`give`); `result()` waits for what that returns. Closed without a value, it is stopped
-    wherever it is: preparing is all it has done, for nothing."""
+class _StandingBy(_Child[T]):
+    """A forked process that prepares at once, then waits for what it is given (`_given` once it
+    is). Closed before that, it is stopped wherever it is: preparing is all it has done, for nothing."""
 
-    def __init__(self, prepare: Callable[[], object], function: Callable[[A], T]) -> None:
-        self._given = False
-        self._start(_stand_by, prepare, function, duplex=True)
-
-    def give(self, value: A) -> None:
-        self._given = True
-        with contextlib.suppress(OSError):  # it died preparing: `result` reports that
-            self._connection.send(value)
+    _given = False
 
     def close(self) -> None:
         if self._given:
@@ -129,23 +121,35 @@ class Standby(_Child[T], Generic[A, T]):
             self.stop()  # not waited for: it may still be importing
 
 
-class OnDemand(_Child[list[T]], Generic[A, T]):
+class Standby(_StandingBy[T], Generic[A, T]):
+    """A forked process that runs `prepare()` at once, then `function` on the one value it is
+    given (`give`); `result()` waits for what that returns."""
+
+    def __init__(self, prepare: Callable[[], object], function: Callable[[A], T]) -> None:
+        self._start(_stand_by, prepare, function, duplex=True)
+
+    def give(self, value: A) -> None:
+        self._given = True
+        with contextlib.suppress(OSError):  # it died preparing: `result` reports that
+            self._connection.send(value)
+
+
+class OnDemand(_StandingBy[list[T]], Generic[A, T]):
     """A forked process that runs `prepare()` at once, then `function` on each item of the list it
     is given (`give`), in the list's order, except that an item the caller waits for is done next.
 
     Values go back only while the caller waits for one (`value`): a batch of every value made and
-    not yet sent, once the awaited one is among them; so the caller may go on with other work for
-    as long as it likes without the process ever waiting on a full pipe. The rest come back at
-    the end, with `values`. Closed without items, it is stopped wherever it is, as a `Standby`."""
+    not yet sent, once the awaited one is among them. So however long the caller goes on with
+    other work, the process never waits on a full pipe while it has items left; the rest come
+    back at the end, with `values`."""
 
     def __init__(self, prepare: Callable[[], object], function: Callable[[A], T]) -> None:
-        self._given: int | None = None  # how many items
         self._values: dict[int, T] = {}
         self._ended = False
         self._start(_on_demand, prepare, function, duplex=True)
 
     def give(self, items: list[A]) -> None:
-        self._given = len(items)
+        self._given = True
         with contextlib.suppress(OSError):  # it died preparing: `value` reports that
             self._connection.send(items)
 
@@ -180,12 +184,6 @@ class OnDemand(_Child[list[T]], Generic[A, T]):
             self._ended = True
             _Child.close(self)
 
-    def close(self) -> None:
-        if self._given is not None:
-            super().close()
-        else:
-            self.stop()  # not waited for: it may still be importing
-
 
 def _unnamed_file() -> BinaryIO:
     """A file without a name, in memory where the system allows: no temporary folder is needed, and
@@ -214,24 +212,32 @@ def _run(function: Callable[[], object], spool: int, connection: Connection, par
     connection.close()
 
 
-def _stand_by(prepare: Callable[[], object], function: Callable[[Any], object], connection: Connection, parent_end: Connection) -> None:
+def _prepared_and_given(
+    prepare: Callable[[], object], connection: Connection, parent_end: Connection
+) -> tuple[tuple[bool, object], Any] | None:
+    """In a process standing by: prepare, then wait for what the parent gives (None: closed without it)."""
     parent_end.close()
     prepared = _outcome(prepare)
     try:
-        value = connection.recv()
+        return prepared, connection.recv()
     except EOFError:
-        return  # closed without a value
+        return None
+
+
+def _stand_by(prepare: Callable[[], object], function: Callable[[Any], object], connection: Connection, parent_end: Connection) -> None:
+    given = _prepared_and_given(prepare, connection, parent_end)
+    if given is None:
+        return
+    prepared, value = given
     connection.send(prepared if prepared[0] else _outcome(lambda: function(value)))
     connection.close()
 
 
 def _on_demand(prepare: Callable[[], object], function: Callable[[Any], object], connection: Connection, parent_end: Connection) -> None:
-    parent_end.close()
-    prepared = _outcome(prepare)
-    try:
-        items = connection.recv()
-    except EOFError:
-        return  # closed without items
+    given = _prepared_and_given(prepare, connection, parent_end)
+    if given is None:
+        return
+    prepared, items = given
     if prepared[0]:
         connection.send(prepared)
         return

@@ -101,17 +101,20 @@ def test_a_standby_whose_preparing_failed_reports_that_when_given_a_value() -> N
         standby.result()
 
 
-def test_a_standby_closed_without_a_value_is_stopped_at_once_even_while_preparing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", [Standby, OnDemand], ids=["standby", "on demand"])
+def test_a_process_closed_before_it_is_given_anything_is_stopped_at_once_even_while_preparing(
+    tmp_path: Path, kind: Callable[..., Standby[int, int] | OnDemand[int, int]]
+) -> None:
     pid_file = tmp_path / "pid"
 
     def prepares_for_ever() -> None:
         pid_file.write_text(str(os.getpid()))
         time.sleep(600)
 
-    standby: Standby[int, int] = Standby(prepares_for_ever, lambda value: value)
+    standing = kind(prepares_for_ever, lambda value: value)
     pid = _started(pid_file)
     started = time.monotonic()
-    standby.close()
+    standing.close()
     assert time.monotonic() - started < 0.5  # a process at work is given a second to finish; one preparing is not
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
@@ -191,19 +194,3 @@ def test_on_demand_reports_a_failure_of_its_function_or_of_preparing() -> None:
     with pytest.raises(BackgroundError, match="ValueError: no feed for you"):
         unprepared.value(0)
     assert multiprocessing.active_children() == []
-
-
-def test_on_demand_closed_without_items_is_stopped_at_once_even_while_preparing(tmp_path: Path) -> None:
-    pid_file = tmp_path / "pid"
-
-    def prepares_for_ever() -> None:
-        pid_file.write_text(str(os.getpid()))
-        time.sleep(600)
-
-    worker: OnDemand[int, int] = OnDemand(prepares_for_ever, lambda item: item)
-    pid = _started(pid_file)
-    started = time.monotonic()
-    worker.close()
-    assert time.monotonic() - started < 0.5
-    with pytest.raises(ProcessLookupError):
-        os.kill(pid, 0)
