@@ -224,7 +224,8 @@ def _prepare(styles: Sequence[str]) -> None:
     for style in styles:
         _style(style)
         # A specimen entry, formatted and dropped: what citeproc-py does only the first time (about
-        # 15 ms of a first pass over the real archive) is done now, while the worker would wait.
+        # 15 ms of a first pass over the real archive) is done now, by a worker started ahead while
+        # it would wait for its pass, or before forking, once for every worker.
         format_job(([_SPECIMEN], style))
 
 
