@@ -54,7 +54,7 @@ class ShardedPages:
     ) -> None:
         self._archive, self._site_urls, self._memo = archive, site_urls, memo
         self._citations, self._outlines, self._renderer, self._indexer = citations, outlines, renderer, indexer
-        self._plan = shards_of(urls.output_file(path) for path in page_paths(archive))
+        self._plan = _search_plan(archive)
         self._moved = _moved_downloads(archive.redirects)
         self._runs = year_runs(archive, self._plan)
         self._claims = _claims_shard(self._plan)
@@ -184,14 +184,19 @@ def citing_order(archive: Archive) -> list[str]:
     """The paths of the pages that cite (the years' and statements'), in the order `rest`
     renders them in a build that remembers none: their shards largest first, each shard's pages
     in `page_views`' order. The citation pass formats their entries in this order."""
-    plan = shards_of(urls.output_file(path) for path in page_paths(archive))
+    plan = _search_plan(archive)
     sizes = Counter(plan.values())
-    citing = {year.url for year in archive.years} | {statement.url for statement in archive.statements}
+    citing = {urls.output_file(path): path for path in [*(year.url for year in archive.years), *(s.url for s in archive.statements)]}
     by_shard: dict[str, list[str]] = {}
-    for path in page_paths(archive):
-        if path in citing:
-            by_shard.setdefault(plan[urls.output_file(path)], []).append(path)
+    for output, shard in plan.items():  # in `page_views`' order
+        if output in citing:
+            by_shard.setdefault(shard, []).append(citing[output])
     return [path for shard in sorted(by_shard, key=lambda shard: -sizes[shard]) for path in by_shard[shard]]
+
+
+def _search_plan(archive: Archive) -> dict[str, str]:
+    """Each page's search shard, by its output path, in `page_views`' order."""
+    return shards_of(urls.output_file(path) for path in page_paths(archive))
 
 
 def _claims_shard(plan: Mapping[str, str]) -> str | None:
