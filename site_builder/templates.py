@@ -32,8 +32,8 @@ from jinja2.runtime import Context
 
 from . import urls
 from .background import BackgroundError, Forked
+from .dates import long_date
 from .memo import Store
-from .views import long_date
 
 _COMPILED = "compiled template"
 # Any base URL compiles to the same code (see above): this one stands for all.

@@ -9,13 +9,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any, TypeVar
 
 from . import urls
 from .chart import tier_chart
 from .citations import Citation, cite_statement, cite_year, prepare_citations
 from .csl import CslFormatter
+from .dates import short_date
 from .errors import ContentError, ContentErrors
 from .memo import Memo
 from .metadata import Metadata, page_metadata, statement_metadata, year_metadata
@@ -34,8 +34,6 @@ T = TypeVar("T")
 _ReadBack = Callable[[], Any]
 
 
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
-
 # Every page forbids script; only the search page runs the site's own script (and Pagefind's
 # WebAssembly, which needs 'wasm-unsafe-eval'). Its index and fragments load with fetch,
 # allowed by default-src 'self'.
@@ -44,14 +42,6 @@ NO_SCRIPT_POLICY = (
     "object-src 'none'; base-uri 'none'; form-action 'none'"
 )
 SEARCH_POLICY = NO_SCRIPT_POLICY.replace("script-src 'none'", "script-src 'self' 'wasm-unsafe-eval'")
-
-
-def long_date(value: str | None) -> str:
-    """ "2024-06-25" -> "25 June 2024" (fixed English month names, no locale dependence)."""
-    if not value:
-        return "unknown"
-    day = date.fromisoformat(value)
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
 @dataclass(frozen=True)
@@ -156,12 +146,6 @@ def _passages_by_claim(made_claims: tuple[ClaimInStatement, ...]) -> dict[str, t
     for made in made_claims:
         found[made.claim.id] = found.get(made.claim.id, ()) + made.passages
     return found
-
-
-def short_date(value: str) -> str:
-    """ "2023-06-16" -> "16 Jun"."""
-    day, month, _ = long_date(value).split()
-    return f"{day} {month[:3]}"
 
 
 @dataclass(frozen=True)

@@ -46,31 +46,35 @@ def build(root: Path, out: Path, base_url: str | None, cache: Path | None = None
 def _build(
     root: Path, out: Path, base_url: str | None, cache: Path | None, csl: CslFormatter, workers: int, started: float, collecting: bool
 ) -> int:
-    from ..loader import load_archive, read_beside
-
     # A rebuild (the cache holds a build's results) reads its few changed statements in a forked
-    # process, started now, so that it sets up the parsers while this one imports the rest.
+    # process, started first, so that it sets up the parsers while this one imports the rest.
     rebuild = cache is not None and (cache / "results").is_dir()
-    beside = read_beside(root) if workers > 1 and rebuild else None
+    beside = None
     compiled_ahead = None
     pagefind = None
     try:
-        from ..search import start_pagefind
+        if workers > 1 and rebuild:
+            from ..loader import read_beside
+            from ..search import start_pagefind
 
-        # A large archive's rebuild is likely to index an edited statement's shard: Pagefind is
-        # started while the archive is read (for a small one, starting it then costs more than it saves).
-        pagefind = start_pagefind() if beside is not None else None
+            beside = read_beside(root)
+            # A large archive's rebuild is likely to index an edited statement's shard: Pagefind is
+            # started while the archive is read (for a small one, starting it then costs more than it saves).
+            pagefind = start_pagefind() if beside is not None else None
         from ..build_cache import BuildCache, code_digest
         from ..memo import Memo
         from ..templates import compile_ahead
 
         results = BuildCache(cache / "results") if cache is not None else None
         memo = Memo(remember=False, store=results)
-        # Compiling the templates the cache lacks is begun on another core while this one imports
-        # the rest and reads the archive: forked as soon as it has what it inherits (Jinja2, the views).
+        # Compiling the templates the cache lacks (every one, on a first build) is begun on another
+        # core while this one imports the rest and reads the archive: forked as soon as it has what
+        # it inherits (Jinja2), so that it is done before the citation worker's pass begins and the
+        # two do not share a core with this process.
         compiled_ahead = compile_ahead(root / "templates", results) if workers > 1 else None
         from ..archive_files import Spool
         from ..input_record import InputRecord
+        from ..loader import load_archive
         from ..manifest import Manifest
         from ..render import site_files
         from ..writer import spool_beside, write_site
