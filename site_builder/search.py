@@ -137,7 +137,7 @@ class _Service:
     Pagefind reads its input on a thread of its own, handles the requests one at a time in order,
     and queues its answers; they are read here only when a shard's bundle is wanted, so neither
     side ever waits for the other to empty a pipe. It numbers a new index by how many it has made
-    before (`_Shard.files` checks the number it answers), so a whole shard is sent at once.
+    before (`_Shard.files` checks the number it answers).
     """
 
     def __init__(self, executable: Path) -> None:
@@ -163,7 +163,7 @@ class _Service:
         self._drain.start()
         self._sent = 0  # message ids used
         self._answered = 0  # answers received (each ends with the one comma base64 never holds)
-        self._indexes = 0  # indexes asked for
+        self._indexes = 0  # indexes begun
         self.pages = 0  # pages handed over: the process holds their index in memory until it ends
         self._received = bytearray()
         self._scanned = 0  # bytes of _received known to hold no separator
@@ -175,31 +175,37 @@ class _Service:
             if len(self._error_output) < _KEPT_ERROR_OUTPUT:
                 self._error_output += line
 
+    @property
+    def begun(self) -> bool:
+        """Whether it has been handed an index."""
+        return self._indexes > 0
+
+    def open(self, language: str) -> _Shard:
+        """Begin a new index; its pages follow one at a time, in the order of their paths (`_Shard.add`)."""
+        index_id = self._indexes
+        self._indexes += 1
+        return _Shard(self, index_id, self.send({"type": "NewIndex", "config": {"force_language": language}}))
+
     def index(self, language: str, pages: Mapping[str, bytes]) -> _Shard:
-        """Hand over a shard's pages (output path -> HTML), in the order of their paths."""
-        index_id, first = self._indexes, self._sent + 1
-        names = sorted(pages)
-        requests: list[dict[str, Any]] = [{"type": "NewIndex", "config": {"force_language": language}}]
-        requests += [
-            {"type": "AddFile", "index_id": index_id, "url": _url_of(name), "file_contents": pages[name].decode()} for name in names
-        ]
-        requests.append({"type": "GetFiles", "index_id": index_id})
+        """Hand over a whole shard's pages (output path -> HTML), in the order of their paths."""
+        shard = self.open(language)
+        for name in sorted(pages):
+            shard.add(name, pages[name])
+        shard.close()
+        return shard
+
+    def send(self, request: dict[str, Any]) -> int:
+        """Send a request at once; its message id."""
         # orjson: a shard's pages encoded three times as fast as by json (equivalent JSON; the same bundles).
         import orjson
 
-        encoded = b"".join(
-            base64.b64encode(orjson.dumps({"message_id": first + offset, "payload": request})) + b","
-            for offset, request in enumerate(requests)
-        )
-        self._indexes += 1
-        self._sent += len(requests)
-        self.pages += len(names)
+        self._sent += 1
         try:
-            self._input.write(encoded)
+            self._input.write(base64.b64encode(orjson.dumps({"message_id": self._sent, "payload": request})) + b",")
             self._input.flush()
         except OSError:
             raise self._failure() from None
-        return _Shard(self, index_id, first, names)
+        return self._sent
 
     def backlog(self) -> int:
         """How many requests are still unanswered, after taking in the answers already sent
@@ -285,24 +291,41 @@ def start_pagefind() -> PagefindProcess | None:
 
 
 class _Shard:
-    """A shard handed to a Pagefind service; `files()` reads its bundle back."""
+    """An index begun by a Pagefind service: its pages are added one at a time, each indexed as it
+    comes, in the order of their paths (the bundle depends on the order); `close` asks for the
+    bundle, and `files()` reads it back."""
 
-    def __init__(self, service: _Service, index_id: int, first_message: int, names: list[str]) -> None:
+    def __init__(self, service: _Service, index_id: int, created: int) -> None:
         self._service = service
         self._index_id = index_id
-        self._first = first_message
-        self._names = names
+        self._created = created  # the message ids of its requests
+        self._added: list[tuple[str, int]] = []
+        self._bundle: int | None = None
+
+    def add(self, name: str, page: bytes) -> None:
+        if self._bundle is not None or (self._added and name <= self._added[-1][0]):
+            raise ValueError(f"search index page {name!r} handed over out of the order of the paths, or after the bundle")
+        self._service.pages += 1
+        request = {"type": "AddFile", "index_id": self._index_id, "url": _url_of(name), "file_contents": page.decode()}
+        self._added.append((name, self._service.send(request)))
+
+    def close(self) -> None:
+        """Every page is added: ask for the bundle."""
+        if self._bundle is None:
+            self._bundle = self._service.send({"type": "GetFiles", "index_id": self._index_id})
 
     def files(self) -> dict[str, bytes]:
         """Pagefind's bundle for the shard, without the unused files."""
-        created = self._service.answer(self._first)
+        self.close()
+        assert self._bundle is not None
+        created = self._service.answer(self._created)
         if created.get("type") != "NewIndex" or created.get("index_id") != self._index_id:
             raise _indexing_problem(f"Pagefind failed: it answered {_shown(created)} when index {self._index_id} was made")
-        for offset, name in enumerate(self._names, start=1):
-            added = self._service.answer(self._first + offset)
+        for name, message in self._added:
+            added = self._service.answer(message)
             if added.get("type") != "IndexedFile":
                 raise _indexing_problem(f"Pagefind failed on {name}: {_shown(added)}")
-        bundle = self._service.answer(self._first + len(self._names) + 1)
+        bundle = self._service.answer(self._bundle)
         if bundle.get("type") != "GetFiles":
             raise _indexing_problem(f"Pagefind failed: it answered {_shown(bundle)} when asked for the bundle")
         return {file["path"]: base64.b64decode(file["content"]) for file in sorted(bundle["files"], key=lambda file: file["path"])}
@@ -448,31 +471,52 @@ class SearchIndexer:
     def add_many(self, shards: Mapping[str, Mapping[str, Content]]) -> None:
         """`add` each shard (name -> its pages), the memo asked about them together: a rebuild
         hands over its unchanged shards so (one look-up instead of two a shard)."""
+        self._hand_over({shard: {name: pages[name] for name in sorted(pages)} for shard, pages in shards.items()}, {})
+
+    def feed(self, shard: str, *, at_once: bool) -> ShardFeed:
+        """Hand over a shard's pages one at a time as they are rendered, in the order of their
+        paths. With `at_once`, each marked page goes to Pagefind as it comes, which indexes it
+        while the next renders: for a shard whose index is wanted anew (its pages are new, or
+        edited), as it costs a page read back from the memo when the index proves remembered.
+        Otherwise the shard is taken whole once closed, as `add` takes it."""
+        self._check_new(shard)
+        return ShardFeed(self, shard, at_once=at_once)
+
+    def _check_new(self, shard: str) -> None:
+        if shard in self._bundles or shard in self._remembered or shard in self._running:
+            raise ValueError(f"search shard {shard!r} was handed over in parts")
+
+    def _hand_over(self, shards: dict[str, dict[str, Content]], begun: Mapping[str, _Shard]) -> None:
+        """Take each shard (name -> its pages, in the order of their paths): remembered, or
+        indexed (its index `begun` already, if its pages were fed)."""
         keys: dict[str, str | None] = {}
-        ordered: dict[str, dict[str, Content]] = {}
         for shard, pages in shards.items():
-            if shard in self._bundles or shard in self._remembered or shard in self._running or shard in ordered:
-                raise ValueError(f"search shard {shard!r} was handed over in parts")
-            ordered[shard] = {name: pages[name] for name in sorted(pages)}
-            keys[shard] = self._memo.key(_shard_inputs(shard, ordered[shard], self._language))
+            if shard not in begun:
+                self._check_new(shard)
+            keys[shard] = self._memo.key(_shard_inputs(shard, pages, self._language))
         known = [key for key in keys.values() if key is not None]
         listed = self._memo.recall_many(_PATHS, known, durable=True)
         reads = dict(zip(listed, self._memo.promises(_BUNDLE, list(listed), durable=True), strict=True))
-        for shard, shard_pages in ordered.items():
+        for shard, shard_pages in shards.items():
             key = keys[shard]
             if key is not None:
                 self._keys[shard] = key
                 paths: tuple[str, ...] | None = listed.get(key)
                 read_back = reads.get(key)
                 if paths is not None and read_back is not None:
+                    # An index begun for it is left unasked: it would make the same bundle.
                     self._remembered[shard] = _RememberedShard(paths, read_back, functools.partial(self._index_now, key, shard_pages))
                     continue
-            marked = _marked(shard_pages)
-            if not marked:
+            index = begun.get(shard)
+            if index is None:
+                marked = _marked(shard_pages)
+                index = self._service().index(self._language, marked) if marked else None
+            if index is None:
                 self._keep(key, {})
                 self._bundles[shard] = {}
                 continue
-            self._running[shard] = (key, self._service().index(self._language, marked))
+            index.close()
+            self._running[shard] = (key, index)
 
     def _keep(self, key: str | None, bundle: dict[str, bytes]) -> None:
         self._memo.keep(_BUNDLE, key, bundle, durable=True)
@@ -484,13 +528,17 @@ class SearchIndexer:
         self._keep(key, bundle)
         return bundle
 
+    def begin(self) -> _Shard:
+        """A new index, on the service `_service` chooses."""
+        return self._service().open(self._language)
+
     def _service(self) -> _Service:
         """One started ahead and handed nothing yet; else a new service while there are fewer
         than cores (each holds its shards' indexes, so spreading them keeps the largest process
         smaller), else the one with the fewest requests still unanswered (an idle one if any),
         and of those the one handed fewer pages. The choice depends on timing, but a shard's
         index depends only on its pages, so it changes no byte."""
-        unused = next((service for service in self._services if not service.pages), None)
+        unused = next((service for service in self._services if not service.begun), None)
         if unused is not None:
             return unused
         if len(self._services) < self._cores:
@@ -538,6 +586,36 @@ class SearchIndexer:
         content = self._bundles[shard][path]
         key = self._keys.get(shard)
         return content if key is None else Keyed(f"{key}/{path}", functools.partial(bytes, content))
+
+
+class ShardFeed:
+    """A shard's pages handed to the indexer one at a time (`SearchIndexer.feed`), in the order of
+    their paths (Pagefind's bundle depends on the order), then `close`d. Fed `at_once`, each page
+    marked for the index goes to a Pagefind service as it comes, so that the index is made while
+    the rest of the shard renders; once closed, the shard is remembered or indexed as `add` would
+    (an index begun for a shard that proves remembered is left unasked)."""
+
+    def __init__(self, indexer: SearchIndexer, shard: str, *, at_once: bool) -> None:
+        self._indexer = indexer
+        self._shard = shard
+        self._at_once = at_once
+        self._pages: dict[str, Content] = {}
+        self._index: _Shard | None = None
+
+    def add(self, name: str, content: Content) -> None:
+        if self._pages and name <= next(reversed(self._pages)):
+            raise ValueError(f"search shard {self._shard!r}: {name!r} handed over out of the order of the paths")
+        self._pages[name] = content
+        if not self._at_once:
+            return
+        page = content_of(content)
+        if _MARK in page:
+            if self._index is None:
+                self._index = self._indexer.begin()
+            self._index.add(name, _as_indexed(page))
+
+    def close(self) -> None:
+        self._indexer._hand_over({self._shard: self._pages}, {self._shard: self._index} if self._index is not None else {})
 
 
 def _marked(pages: Mapping[str, Content]) -> dict[str, bytes]:

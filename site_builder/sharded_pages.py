@@ -103,7 +103,7 @@ class ShardedPages:
             shard_views = by_shard.get(shard, [])
             if not _waits(shard_views):
                 self._renderer.read_ahead(shard_views)  # an edited shard: Pagefind reads every page of it
-                yield from self._shard_files(shard, shard_views)
+                yield from self._shard_files(shard, shard_views, new=True)
                 self._handed.add(shard)
 
     def rest(self, meanwhile: Callable[[], Iterable[tuple[str, Content]]] | None = None) -> Iterator[tuple[str, Content]]:
@@ -144,7 +144,7 @@ class ShardedPages:
             if meanwhile is not None and _waits(shard_views):
                 yield from meanwhile()
                 meanwhile = None
-            yield from self._shard_files(shard, shard_views)
+            yield from self._shard_files(shard, shard_views, new=not known.intersection(view.output for view in shard_views))
         if meanwhile is not None:
             yield from meanwhile()
         citations = self._citations.of_pages() if remembered else {}
@@ -166,14 +166,17 @@ class ShardedPages:
             views = year_views(self._archive, self._site_urls, self._memo, self._citations, self._runs[shard])
         return {view.path: view for view in views}
 
-    def _shard_files(self, shard: str, views: list[PageView]) -> Iterator[tuple[str, Content]]:
-        """The shard's pages with their citation downloads; then the shard goes to the indexer,
-        and its record is kept."""
+    def _shard_files(self, shard: str, views: list[PageView], *, new: bool) -> Iterator[tuple[str, Content]]:
+        """The shard's pages with their citation downloads, each handed to the indexer as it is
+        made, in the order of their paths (the order the index takes them in); then its record is
+        kept. A `new` shard (edited, or with no page remembered) is indexed as its pages come."""
         pages: dict[str, Content] = {}
-        for view in views:
+        feed = self._indexer.feed(shard, at_once=new)
+        for view in sorted(views, key=_output):
             pages[view.output] = self._renderer.output(view)
+            feed.add(view.output, pages[view.output])
             yield from _page_files(view.output, pages[view.output], view.path, view.citation, self._moved)
-        self._indexer.add(shard, pages)
+        feed.close()
         if self._records is None:
             self._made.append((shard, views, pages))
         else:
@@ -183,19 +186,19 @@ class ShardedPages:
 def citing_order(archive: Archive) -> list[str]:
     """The paths of the pages that cite (the years' and statements'), in the order `rest`
     renders them in a build that remembers none: their shards largest first, each shard's pages
-    in `page_views`' order. The citation pass formats their entries in this order."""
+    in the order of their output paths. The citation pass formats their entries in this order."""
     plan = _search_plan(archive)
     sizes = Counter(plan.values())
     citing = {urls.output_file(path): path for path in [*(year.url for year in archive.years), *(s.url for s in archive.statements)]}
     by_shard: dict[str, list[str]] = {}
-    for output, shard in plan.items():  # in `page_views`' order
+    for output, shard in sorted(plan.items()):
         if output in citing:
             by_shard.setdefault(shard, []).append(citing[output])
     return [path for shard in sorted(by_shard, key=lambda shard: -sizes[shard]) for path in by_shard[shard]]
 
 
 def _search_plan(archive: Archive) -> dict[str, str]:
-    """Each page's search shard, by its output path, in `page_views`' order."""
+    """Each page's search shard, by its output path."""
     return shards_of(urls.output_file(path) for path in page_paths(archive))
 
 
@@ -236,6 +239,10 @@ def _page_files(
 def _download(citation: PageCitation, field: str) -> bytes:
     text: str = getattr(citation.citation, field)
     return text.encode("utf-8")
+
+
+def _output(view: PageView) -> str:
+    return view.output
 
 
 def _shard_order(views: list[PageView], remembered: set[str]) -> tuple[bool, bool, int]:

@@ -198,17 +198,17 @@ class _Order:
     def __init__(self, project: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         self.project, self.cache = project, cache
         self.events: list[str] = []
-        add, page_views = search.SearchIndexer.add, views.page_views
+        close, page_views = search.ShardFeed.close, views.page_views
 
-        def added(indexer: search.SearchIndexer, shard: str, pages: dict[str, object]) -> None:
-            self.events.append(shard)
-            add(indexer, shard, pages)  # type: ignore[arg-type]
+        def handed(feed: search.ShardFeed) -> None:
+            self.events.append(feed._shard)
+            close(feed)
 
         def viewed(*args: object, **kwargs: object) -> object:
             self.events.append("page_views")
             return page_views(*args, **kwargs)  # type: ignore[arg-type]
 
-        monkeypatch.setattr(search.SearchIndexer, "add", added)
+        monkeypatch.setattr(search.ShardFeed, "close", handed)
         monkeypatch.setattr(sharded_pages, "page_views", viewed)
 
     def build(self) -> dict[str, bytes]:

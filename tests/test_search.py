@@ -743,3 +743,55 @@ def test_search_works_below_a_sub_path(tmp_path: Path, new_context: Callable[...
         page.click('#search-results a[href="/archive/claims/law-6-2008/"]')
         page.wait_for_url(f"{origin}/archive/claims/law-6-2008/")
         watched.assert_clean("searching below /archive/")
+
+
+def _fed_bundle(pages: dict[str, Content], memo: Memo, *, at_once: bool, sent: list[int] | None = None) -> dict[str, bytes]:
+    """The bundle of `pages` fed shard by shard, a page at a time in the order of their paths;
+    `sent` gets how many pages had gone to Pagefind after each page was fed."""
+    plan = shards_of(pages)
+    with search_module.SearchIndexer("en", memo) as indexer:
+        for shard in sorted(set(plan.values())):
+            feed = indexer.feed(shard, at_once=at_once)
+            for name in sorted(name for name in pages if plan[name] == shard):
+                feed.add(name, pages[name])
+                if sent is not None:
+                    sent.append(sum(service.pages for service in indexer._services))
+            feed.close()
+        return {path: content_of(content) for path, content in indexer.bundle().items()}
+
+
+def test_pages_fed_one_at_a_time_are_indexed_as_they_come_into_the_same_bundle(site_files: dict[str, bytes]) -> None:
+    pages = html_pages(site_files)
+    sent: list[int] = []
+    assert _fed_bundle(dict(pages), Memo(), at_once=True, sent=sent) == search_files(pages, "en")
+    # Each marked page went to Pagefind when it was fed, before its shard was closed.
+    plan = shards_of(pages)
+    fed = sorted(pages, key=lambda name: (plan[name], name))
+    assert sent == [sum(b"data-pagefind-body" in pages[name] for name in fed[: count + 1]) for count in range(len(fed))]
+    lazy: list[int] = []
+    assert _fed_bundle(dict(pages), Memo(), at_once=False, sent=lazy) == search_files(pages, "en")
+    assert lazy[0] == 0, "a page fed to a shard taken whole went to Pagefind before the shard was closed"
+
+
+def test_a_feed_takes_pages_only_in_the_order_of_their_paths(site_files: dict[str, bytes]) -> None:
+    pages = html_pages(site_files)
+    first, second = sorted(name for name in pages if shard_of(name) == "2020s")[:2]
+    with search_module.SearchIndexer("en", Memo()) as indexer:
+        feed = indexer.feed("2020s", at_once=True)
+        feed.add(second, pages[second])
+        with pytest.raises(ValueError, match="out of the order of the paths"):
+            feed.add(first, pages[first])
+        feed.close()
+        with pytest.raises(ValueError, match="handed over in parts"):
+            indexer.feed("2020s", at_once=True)
+
+
+def test_a_shard_fed_whole_is_known_by_its_pages_keys_without_reading_them(site_files: dict[str, bytes]) -> None:
+    pages = html_pages(site_files)
+    memo = Memo()
+    first = _fed_bundle(
+        {name: Keyed(f"key of {name}", functools.partial(bytes, content)) for name, content in pages.items()}, memo, at_once=True
+    )
+    memo.start_build()
+    assert _fed_bundle({name: Keyed(f"key of {name}", _never_read) for name in pages}, memo, at_once=False) == first
+    assert counts(memo) == (0, 4)
