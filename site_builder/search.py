@@ -298,7 +298,8 @@ class _Shard:
     def __init__(self, service: _Service, index_id: int, created: int) -> None:
         self._service = service
         self._index_id = index_id
-        self._created = created  # the message ids of its requests
+        # The message ids of its requests: the new index's, each page's (with its path), the bundle's.
+        self._created = created
         self._added: list[tuple[str, int]] = []
         self._bundle: int | None = None
 
@@ -476,9 +477,9 @@ class SearchIndexer:
     def feed(self, shard: str, *, at_once: bool) -> ShardFeed:
         """Hand over a shard's pages one at a time as they are rendered, in the order of their
         paths. With `at_once`, each marked page goes to Pagefind as it comes, which indexes it
-        while the next renders: for a shard whose index is wanted anew (its pages are new, or
-        edited), as it costs a page read back from the memo when the index proves remembered.
-        Otherwise the shard is taken whole once closed, as `add` takes it."""
+        while the next renders; that makes or reads back every page as it comes, which a shard
+        whose index proves remembered would not need, so it is for a shard whose index is wanted
+        anew (its pages new, or edited). Otherwise the shard is taken whole once closed, as `add` takes it."""
         self._check_new(shard)
         return ShardFeed(self, shard, at_once=at_once)
 
