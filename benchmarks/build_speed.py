@@ -263,7 +263,7 @@ def create_cost(scratch: Path, files: int = 300) -> float:
 
 def wait_for_settled_disk(scratch: Path, settled: float) -> None:
     """Wait (at most SETTLE_LIMIT_SECONDS) until creating a file costs at most `settled` µs; print what it cost."""
-    os.sync()  # written back, a freed inode's block makes it skipped for one minute, not six
+    os.sync()  # once its table block is written back, a freed inode is skipped for one minute, not six
     started = time.monotonic()
     while (cost := create_cost(scratch)) > settled and time.monotonic() - started < SETTLE_LIMIT_SECONDS:
         time.sleep(10)
