@@ -492,8 +492,7 @@ class SearchIndexer:
         indexed (its index `begun` already, if its pages were fed)."""
         keys: dict[str, str | None] = {}
         for shard, pages in shards.items():
-            if shard not in begun:
-                self._check_new(shard)
+            self._check_new(shard)
             keys[shard] = self._memo.key(_shard_inputs(shard, pages, self._language))
         known = [key for key in keys.values() if key is not None]
         listed = self._memo.recall_many(_PATHS, known, durable=True)
