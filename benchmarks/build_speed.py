@@ -10,8 +10,9 @@ of a second or less (the project's warm builds and Hugo), whose ratio is the one
 machine's noise. The project is built three ways in each turn: with an empty cache, with a warm
 cache into a fresh output folder, and as a warm rebuild (one statement edited, a different word
 each time, then built into the existing site). Also printed:
-files and bytes each tool wrote (the project's split by kind of work), and the real archive's
-cold and warm builds. Before each part it waits until creating a file costs what it does when
+files and bytes each tool wrote (the project's split by kind of work), what each run read from
+the disk rather than the page cache (every tool is run once, untimed, before its timed runs:
+see `page_out`), and the real archive's cold and warm builds. Before each part it waits until creating a file costs what it does when
 no inodes were freed lately (see SETTLED_CREATE_MICROSECONDS), and prints that cost. Run with
 `make bench`, which installs the peers into .bench-venv/.
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import contextlib
 import hashlib
 import os
 import re
@@ -172,6 +174,7 @@ class Run:
     seconds: float
     peak_mib: float
     cpu_seconds: float  # user + system time of the process and the processes it waited for
+    read_mib: float  # read from the disk, not from the page cache, by the process and those it waited for
 
 
 def run(command: list[str], cwd: Path) -> Run:
@@ -189,7 +192,7 @@ def run(command: list[str], cwd: Path) -> Run:
     if status != 0:
         assert process.stderr is not None
         raise SystemExit(f"{' '.join(command)} failed:\n{process.stderr.read().decode()}")
-    return Run(seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime)
+    return Run(seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, usage.ru_inblock * 512 / 2**20)
 
 
 @dataclass(frozen=True)
@@ -271,8 +274,29 @@ def wait_for_settled_disk(scratch: Path, settled: float) -> None:
     print(f"creating a file: {cost:.0f} µs (waited {waited:.0f} s for at most {settled:.0f} µs: inodes freed lately make it dearer)")
 
 
+def page_out(kdamonds: Path = Path("/sys/kernel/mm/damon/admin/kdamonds")) -> str:
+    """Whether the kernel pages out file cache left idle (a DAMON `pageout` scheme, as on the
+    machines this ran on), and after how long. Such a scheme makes a run after a pause read from
+    the disk the files its tool is made of (Python's modules, Hugo's executable): after 40 s of
+    idling, the real archive's cold build read 8 MB and took 379 ms instead of 344. Hence the
+    untimed first runs, and each run's median MiB read in the tables."""
+    schemes = []
+    with contextlib.suppress(OSError, ValueError):
+        for kdamond in sorted(kdamonds.glob("[0-9]*")):
+            if (kdamond / "state").read_text().strip() != "on":
+                continue
+            for context in sorted(kdamond.glob("contexts/[0-9]*")):
+                aggregation = int((context / "monitoring_attrs/intervals/aggr_us").read_text()) / 1e6
+                for scheme in sorted(context.glob("schemes/[0-9]*")):
+                    if (scheme / "action").read_text().strip() == "pageout":
+                        schemes.append(int((scheme / "access_pattern/age/min").read_text()) * aggregation)
+    if not schemes:
+        return "page cache: no DAMON page-out scheme found running"
+    return f"page cache: the kernel pages out memory idle for {min(schemes):.0f} s or more (DAMON); see the MiB read columns"
+
+
 def median(runs: list[Run]) -> Run:
-    return Run(*(statistics.median(getattr(r, name) for r in runs) for name in ("seconds", "peak_mib", "cpu_seconds")))
+    return Run(*(statistics.median(getattr(r, name) for r in runs) for name in ("seconds", "peak_mib", "cpu_seconds", "read_mib")))
 
 
 def compare(count: int, peers: Path, repeats: int, quick_repeats: int, scratch: Path) -> None:
@@ -310,6 +334,10 @@ def compare(count: int, peers: Path, repeats: int, quick_repeats: int, scratch: 
         return run([sys.executable, str(ROOT / "build.py"), "--root", str(project), "--cache", str(warm_cache)], project)
 
     build_project(warm_cache)  # fills the cache for the warm-cache runs
+    # Each peer once, untimed, as the project's run above: what the first timed run reads from
+    # the disk (the files it is made of, paged out while idle: see `page_out`) is not timed.
+    hugo_build()
+    pelican_build()
     tools = [
         Tool("project, cold cache", cold_cache, project / "_site"),
         Tool("project, warm cache", lambda: build_project(warm_cache), project / "_site", quick=True),
@@ -330,12 +358,15 @@ def compare(count: int, peers: Path, repeats: int, quick_repeats: int, scratch: 
     hugo_m, pelican_m = medians["Hugo"], medians["Pelican"]
     print(f"\n## {count} statements (median of each tool's whole-process runs, taken in turn)")
     print("(warm rebuild: one statement edited, then built into the existing site with the cache warm)")
-    print(f"{'tool':<22}{'runs':>5}{'wall s':>9}{'CPU s':>8}{'peak MiB':>10}{'x Hugo':>8}{'x Pelican':>10}{'files':>8}{'MiB written':>13}")
+    print(
+        f"{'tool':<22}{'runs':>5}{'wall s':>9}{'CPU s':>8}{'peak MiB':>10}{'MiB read':>10}{'x Hugo':>8}{'x Pelican':>10}"
+        f"{'files':>8}{'MiB written':>13}"
+    )
     for tool in tools:
         m = medians[tool.name]
         files, size = written(tool.out)
         print(
-            f"{tool.name:<22}{len(runs[tool.name]):>5}{m.seconds:>9.3f}{m.cpu_seconds:>8.2f}{m.peak_mib:>10.1f}"
+            f"{tool.name:<22}{len(runs[tool.name]):>5}{m.seconds:>9.3f}{m.cpu_seconds:>8.2f}{m.peak_mib:>10.1f}{m.read_mib:>10.1f}"
             f"{m.seconds / hugo_m.seconds:>8.2f}{m.seconds / pelican_m.seconds:>10.2f}{files:>8}{size / 2**20:>13.2f}"
         )
     print("project's files by kind:")
@@ -372,10 +403,10 @@ def real_archive(repeats: int, scratch: Path) -> None:
     print(f"\n## real archive, fresh output folder ({files} files, {size / 1024:.0f} KiB, content digest {digest})")
     quartiles = statistics.quantiles([r.seconds for r in cold_runs], n=4)
     print(
-        f"cold cache: {cold.seconds:.3f} s (CPU {cold.cpu_seconds:.2f} s), peak {cold.peak_mib:.1f} MiB; "
+        f"cold cache: {cold.seconds:.3f} s (CPU {cold.cpu_seconds:.2f} s), peak {cold.peak_mib:.1f} MiB, read {cold.read_mib:.1f} MiB; "
         f"middle half of {len(cold_runs)} runs {quartiles[0]:.3f} to {quartiles[2]:.3f} s"
     )
-    print(f"warm cache: {hot.seconds:.3f} s (CPU {hot.cpu_seconds:.2f} s), peak {hot.peak_mib:.1f} MiB")
+    print(f"warm cache: {hot.seconds:.3f} s (CPU {hot.cpu_seconds:.2f} s), peak {hot.peak_mib:.1f} MiB, read {hot.read_mib:.1f} MiB")
     print(f"bare Python start-up: {bare.seconds:.3f} s")
 
 
@@ -399,6 +430,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     print(f"Python {sys.version.split()[0]}; {len(os.sched_getaffinity(0))} cores; {time.strftime('%Y-%m-%d')}")
+    print(page_out())
     # pip compiled the peers' modules when it installed them; an editable install leaves the
     # project's to Python, which cannot keep them where PYTHONDONTWRITEBYTECODE is set (as on
     # the machines this ran on), so every run would compile them again. Compile them once, alike.
