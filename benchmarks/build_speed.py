@@ -9,12 +9,12 @@ take turns across the tools so drift hits all alike, and the median is printed: 
 of a second or less (the project's warm builds and Hugo), whose ratio is the one closest to the
 machine's noise. The project is built three ways in each turn: with an empty cache, with a warm
 cache into a fresh output folder, and as a warm rebuild (one statement edited, a different word
-each time, then built into the existing site). Also printed:
-files and bytes each tool wrote (the project's split by kind of work), what each run read from
-the disk rather than the page cache (every tool is run once, untimed, before its timed runs:
-see `page_out`), and the real archive's cold and warm builds. Before each part it waits until creating a file costs what it does when
-no inodes were freed lately (see SETTLED_CREATE_MICROSECONDS), and prints that cost. Run with
-`make bench`, which installs the peers into .bench-venv/.
+each time, then built into the existing site). Also printed: files and bytes each tool wrote
+(the project's split by kind of work), what each run read from the disk rather than the page
+cache (every tool is run once, untimed, before its timed runs: see `page_out`), and the real
+archive's cold and warm builds. Before each part it waits until creating a file costs what it
+does when no inodes were freed lately (see SETTLED_CREATE_MICROSECONDS), and prints that cost.
+Run with `make bench`, which installs the peers into .bench-venv/.
 """
 
 from __future__ import annotations
@@ -275,8 +275,8 @@ def wait_for_settled_disk(scratch: Path, settled: float) -> None:
 
 
 def page_out(kdamonds: Path = Path("/sys/kernel/mm/damon/admin/kdamonds")) -> str:
-    """Whether the kernel pages out file cache left idle (a DAMON `pageout` scheme, as on the
-    machines this ran on), and after how long. Such a scheme makes a run after a pause read from
+    """Whether the kernel pages out memory left idle (a DAMON `pageout` scheme, as on the
+    machines this ran on: there, file pages only), and after how long. Such a scheme makes a run after a pause read from
     the disk the files its tool is made of (Python's modules, Hugo's executable): after 40 s of
     idling, the real archive's cold build read 8 MB and took 379 ms instead of 344. Hence the
     untimed first runs, and each run's median MiB read in the tables."""
