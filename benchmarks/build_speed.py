@@ -33,7 +33,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -282,21 +282,19 @@ def page_out(kdamonds: Path = Path("/sys/kernel/mm/damon/admin/kdamonds")) -> st
     untimed first runs, and each run's median MiB read in the tables."""
     schemes = []
     with contextlib.suppress(OSError, ValueError):
-        for kdamond in sorted(kdamonds.glob("[0-9]*")):
-            if (kdamond / "state").read_text().strip() != "on":
+        for scheme in sorted(kdamonds.glob("[0-9]*/contexts/[0-9]*/schemes/[0-9]*")):
+            context, kdamond = scheme.parents[1], scheme.parents[3]
+            if (kdamond / "state").read_text().strip() != "on" or (scheme / "action").read_text().strip() != "pageout":
                 continue
-            for context in sorted(kdamond.glob("contexts/[0-9]*")):
-                aggregation = int((context / "monitoring_attrs/intervals/aggr_us").read_text()) / 1e6
-                for scheme in sorted(context.glob("schemes/[0-9]*")):
-                    if (scheme / "action").read_text().strip() == "pageout":
-                        schemes.append(int((scheme / "access_pattern/age/min").read_text()) * aggregation)
+            aggregation = int((context / "monitoring_attrs/intervals/aggr_us").read_text()) / 1e6  # µs an age counts
+            schemes.append(int((scheme / "access_pattern/age/min").read_text()) * aggregation)
     if not schemes:
         return "page cache: no DAMON page-out scheme found running"
     return f"page cache: the kernel pages out memory idle for {min(schemes):.0f} s or more (DAMON); see the MiB read columns"
 
 
 def median(runs: list[Run]) -> Run:
-    return Run(*(statistics.median(getattr(r, name) for r in runs) for name in ("seconds", "peak_mib", "cpu_seconds", "read_mib")))
+    return Run(*(statistics.median(getattr(r, field.name) for r in runs) for field in fields(Run)))
 
 
 def compare(count: int, peers: Path, repeats: int, quick_repeats: int, scratch: Path) -> None:
