@@ -115,7 +115,7 @@ def site_files(
             # Crawlers read robots.txt only at a host's root: below a path it is a template for the host's own.
             yield "robots.txt", f"User-agent: *\nAllow: {site_urls.base_path}\nSitemap: {site_urls.absolute('sitemap.xml')}\n".encode()
             yield from _static_files(root / "static").items()
-            yield from indexer.bundle().items()
+            yield from indexer.bundle()
     except BaseException:
         csl.abandon()
         raise

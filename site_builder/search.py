@@ -30,7 +30,7 @@ import subprocess
 import sys
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -168,6 +168,7 @@ class _Service:
         self._received = bytearray()
         self._scanned = 0  # bytes of _received known to hold no separator
         self._answers: dict[int, dict[str, Any]] = {}
+        self._stopped = False
 
     def _keep_error_output(self) -> None:
         error_output: IO[bytes] = self._process.stderr  # type: ignore[assignment]
@@ -259,10 +260,19 @@ class _Service:
         output = " ".join(self._error_output.decode(errors="replace").split())
         return _indexing_problem(f"Pagefind failed: {output or f'it stopped (exit status {status})'}")
 
-    def close(self) -> None:
-        """End the process (at once if it is still working: its answers are not wanted)."""
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
+    def stop(self) -> None:
+        """Have the process end, without waiting for it to (`close` waits): it is asked nothing more."""
+        self._stopped = True
         if self._process.poll() is None:
             self._process.kill()
+
+    def close(self) -> None:
+        """End the process (at once if it is still working: its answers are not wanted)."""
+        self.stop()
         self._process.wait()
         self._drain.join(timeout=5)
         for pipe in (self._input, self._output, self._process.stderr):
@@ -532,52 +542,67 @@ class SearchIndexer:
         """A new index, on the service `_service` chooses."""
         return self._service().open(self._language)
 
+    def _stop_services(self) -> None:
+        for service in self._services:
+            service.stop()
+
     def _service(self) -> _Service:
         """One started ahead and handed nothing yet; else a new service while there are fewer
         than cores (each holds its shards' indexes, so spreading them keeps the largest process
         smaller), else the one with the fewest requests still unanswered (an idle one if any),
         and of those the one handed fewer pages. The choice depends on timing, but a shard's
         index depends only on its pages, so it changes no byte."""
-        unused = next((service for service in self._services if not service.begun), None)
+        live = [service for service in self._services if not service.stopped]
+        unused = next((service for service in live if not service.begun), None)
         if unused is not None:
             return unused
-        if len(self._services) < self._cores:
+        if len(live) < self._cores:
             executable = _executable()
             if executable is None:
                 raise _indexing_problem("Pagefind failed: the pagefind executable is not installed")
             self._services.append(_Service(executable))
             return self._services[-1]
-        return min(self._services, key=lambda service: (service.backlog(), service.pages))
+        return min(live, key=lambda service: (service.backlog(), service.pages))
 
-    def bundle(self) -> dict[str, Content]:
-        """The search bundle's files (output path -> content), once every shard is indexed. A
-        shard's files are `Keyed` by the shard's key, so that a rebuild's writer knows an unchanged
-        shard's thousand files by their record instead of reading each back to compare it."""
-        # In the order they were handed over, the first failing shard's problem raised: the first
-        # ones' bundles are read and decoded while Pagefind still indexes the last.
-        for shard, (key, running) in self._running.items():
-            self._bundles[shard] = running.files()
-            self._keep(key, self._bundles[shard])
-        self._running = {}
+    def bundle(self) -> Iterator[tuple[str, Content]]:
+        """The search bundle's files (output path, content), once every shard is handed over: first
+        those of the shards known already (remembered, or indexed), then each of those Pagefind
+        still indexes as its bundle comes, then the list of shards. A rebuild's writer thus checks
+        the unchanged shards' thousand files while Pagefind indexes the edited one, instead of after.
+        A shard's files are `Keyed` by the shard's key, so that a rebuild's writer knows an unchanged
+        shard's files by their record instead of reading each back to compare it."""
         paths_of = {shard: tuple(bundle) for shard, bundle in self._bundles.items()}
         paths_of.update((shard, remembered.paths) for shard, remembered in self._remembered.items())
-        indexed = sorted(shard for shard, paths in paths_of.items() if paths)
+        # A shard being indexed was handed a marked page, so its bundle has files.
+        indexed = sorted([shard for shard, paths in paths_of.items() if paths] + list(self._running))
         if not indexed:
             # Pagefind would then index every page whole, menus and repeated texts included.
             raise _indexing_problem("no page is marked with data-pagefind-body")
-        primary, *merged = indexed
-        files = {urls.SEARCH_BUNDLE + path: self._file(primary, path) for path in paths_of[primary]}
-        for shard in merged:
-            files.update(
-                {
-                    f"{urls.SEARCH_BUNDLE}{shard}/{path}": self._file(shard, path)
-                    for path in paths_of[shard]
-                    if _MERGED_SHARD_FILES.fullmatch(path)
-                }
-            )
-        listed = json.dumps([f"{shard}/" for shard in merged]) + "\n"
-        files[urls.SEARCH_BUNDLE + SHARDS_FILE] = listed.encode()
-        return dict(sorted(files.items()))
+        primary = indexed[0]
+        for shard in sorted(paths_of):
+            yield from self._files_of(shard, paths_of[shard], primary)
+        # In the order they were handed over, the first failing shard's problem raised: the first
+        # ones' bundles are read and decoded while Pagefind still indexes the last.
+        running, self._running = self._running, {}
+        for number, (shard, (key, index)) in enumerate(running.items(), start=1):
+            self._bundles[shard] = index.files()
+            if not self._bundles[shard]:
+                raise _indexing_problem(f"Pagefind failed: it made no files for the pages of search shard {shard!r}")
+            if number == len(running):
+                self._stop_services()  # asked nothing more: they end while the writer goes on
+            self._keep(key, self._bundles[shard])
+            yield from self._files_of(shard, tuple(self._bundles[shard]), primary)
+        listed = json.dumps([f"{shard}/" for shard in indexed[1:]]) + "\n"
+        yield urls.SEARCH_BUNDLE + SHARDS_FILE, listed.encode()
+
+    def _files_of(self, shard: str, paths: tuple[str, ...], primary: str) -> Iterator[tuple[str, Content]]:
+        """A shard's files in the bundle: the primary's all, at the bundle's folder; another's,
+        those `mergeIndex` reads, in a folder of its own."""
+        for path in paths:
+            if shard == primary:
+                yield urls.SEARCH_BUNDLE + path, self._file(shard, path)
+            elif _MERGED_SHARD_FILES.fullmatch(path):
+                yield f"{urls.SEARCH_BUNDLE}{shard}/{path}", self._file(shard, path)
 
     def _file(self, shard: str, path: str) -> Content:
         """A file of a shard's bundle, by its path in the bundle: its bytes are fixed by the shard's key."""
@@ -633,4 +658,4 @@ def search_files(pages: Mapping[str, Content], language: str, memo: Memo | None 
     with SearchIndexer(language, Memo(remember=False) if memo is None else memo) as indexer:
         for shard, names in pages_by_shard(shards_of(pages)).items():
             indexer.add(shard, {name: pages[name] for name in names})
-        return {path: content_of(content) for path, content in indexer.bundle().items()}
+        return {path: content_of(content) for path, content in indexer.bundle()}

@@ -211,23 +211,29 @@ class _Staging:
     """The folder files are written to as they arrive; it remembers the folders it has made
     (thousands of files, a few hundred folders: one mkdir each, not one per file)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, swapping: bool) -> None:
         self.folder = folder
         self._made = {str(folder)}
+        self._swapping = swapping  # whether large files will be swapped into place (a rebuild)
         self.large: set[str] = set()  # files of _SWAPPED_FROM bytes or more
 
     def write(self, relative: str, content: bytes) -> None:
         with open(self._target(relative), "wb") as file:
             file.write(content)
         if len(content) >= _SWAPPED_FROM:
-            self.large.add(relative)
+            self._add_large(relative)
 
     def adopt(self, relative: str, spooled: str) -> None:
         """Move a spooled file in, as if its bytes had been written (same file system: a rename)."""
         target = self._target(relative)
         os.replace(spooled, target)
         if os.stat(target).st_size >= _SWAPPED_FROM:
-            self.large.add(relative)
+            self._add_large(relative)
+
+    def _add_large(self, relative: str) -> None:
+        self.large.add(relative)
+        if self._swapping:
+            _renameat2()  # looked up now, while the build waits for the search index, not after it
 
     def _target(self, relative: str) -> str:
         target = os.path.join(self.folder, relative)
@@ -311,7 +317,7 @@ def write_site(files: Iterable[tuple[str, Content]], out: Path, manifest: Manife
     listing: _Listing | None = None
     old_site = _Folder(out) if rebuild else None
     try:
-        stage = _Staging(staging)
+        stage = _Staging(staging, swapping=rebuild)
         for relative, content in files:
             if rebuild and listing is None and len(layout.files) >= len(recorded) // 2:
                 # Started once half as many files as the last build recorded have come: by then

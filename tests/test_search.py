@@ -269,7 +269,7 @@ def test_shards_are_spread_over_one_pagefind_process_per_core(site_files: dict[s
     with search_module.SearchIndexer("en", Memo()) as indexer:
         for shard in ("2010s", "2020s", "claims", "site"):  # three shards with marked pages, in turn, then one without
             indexer.add(shard, {name: content for name, content in pages.items() if shard_of(name) == shard})
-        bundle = indexer.bundle()
+        bundle = dict(indexer.bundle())
     assert len(started) == 2
     # Which process indexed the third shard depends on timing; the bundle does not.
     assert {path: content_of(content) for path, content in bundle.items()} == search_files(pages, "en")
@@ -505,7 +505,7 @@ def test_shards_handed_over_together_are_looked_up_together_and_give_the_same_bu
     with search_module.SearchIndexer("en", Memo(remember=False, store=store)) as indexer:
         indexer.add_many(shards)
         assert looked_up == [("search index paths", len(shards)), ("search index", len(shards))], "one look-up of each kind"
-        together = {path: content_of(content) for path, content in indexer.bundle().items()}
+        together = {path: content_of(content) for path, content in indexer.bundle()}
     assert together == {path: content_of(content) for path, content in expected.items()}
     with search_module.SearchIndexer("en", Memo(remember=False, store=store)) as indexer:
         indexer.add_many(shards)
@@ -757,7 +757,7 @@ def _fed_bundle(pages: dict[str, Content], memo: Memo, *, at_once: bool, sent: l
                 if sent is not None:
                     sent.append(sum(service.pages for service in indexer._services))
             feed.close()
-        return {path: content_of(content) for path, content in indexer.bundle().items()}
+        return {path: content_of(content) for path, content in indexer.bundle()}
 
 
 def test_pages_fed_one_at_a_time_are_indexed_as_they_come_into_the_same_bundle(site_files: dict[str, bytes]) -> None:
