@@ -10,6 +10,7 @@ spool folder and splices the large ones from the copies the last build kept (spl
 
 from __future__ import annotations
 
+import functools
 import os
 import struct
 from collections.abc import Sequence
@@ -107,13 +108,20 @@ class ArchiveFiles:
         self._archive = archive
         self._site_urls = site_urls
         self._memo = memo
-        self._keys = [memo.key((statement, site_urls)) for statement in archive.statements]
         self._frames_key = memo.key((archive.site, last_revised(archive), site_urls))
         # Which parts are remembered is found out where they are read back: by the forked
         # process, off the way to the first pages, when there is one. The files are written
         # there too: handed back instead, they were pickled, read back and written by this
         # process, about 40 ms of a warm rebuild at 1,000 statements on its way to the end.
-        self._forked: Forked[dict[str, str]] | None = Forked(lambda: self._spooled(spool)) if spool is not None else None
+        # The parts' keys are worked out there too, and handed back with the files.
+        self._forked: Forked[tuple[dict[str, str], list[str | None]]] | None = (
+            Forked(lambda: (self._spooled(spool), self._keys)) if spool is not None else None
+        )
+
+    @functools.cached_property
+    def _keys(self) -> list[str | None]:
+        """The key of each statement's part, in the archive's order."""
+        return [self._memo.key((statement, self._site_urls)) for statement in self._archive.statements]
 
     @property
     def forked(self) -> bool:
@@ -130,9 +138,9 @@ class ArchiveFiles:
         """Every feed and data download, path -> content."""
         if self._forked is None:
             return dict(self._files())
-        spooled = self._forked.result()
+        spooled, keys = self._forked.result()
         # Kept or read back by the forked process: this build used them, so the store keeps them.
-        for kind, key in [*((_PARTS, key) for key in self._keys), (_FRAMES, self._frames_key)]:
+        for kind, key in [*((_PARTS, key) for key in keys), (_FRAMES, self._frames_key)]:
             if key is not None:
                 self._memo.touch(kind, key)
         return {name: Spooled(path) for name, path in spooled.items()}
