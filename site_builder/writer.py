@@ -165,15 +165,31 @@ def _unchanged(target: str, content: bytes) -> os.stat_result | None:
         os.close(descriptor)
 
 
+# How much of each file a comparison of two reads at a time.
+_COMPARED_AT_ONCE = 1 << 20
+
+
 def _same_as_spooled(target: str, spooled: Spooled) -> bool:
-    """Whether the file holds exactly what the spooled file holds (`_unchanged`), the spooled file
-    read only if the sizes agree (it is a few megabytes at most)."""
+    """Whether the file holds exactly what the spooled file holds: compared only if the sizes
+    agree, a stretch at a time, up to the first that differs (an edited statement's entry in a
+    feed of a few megabytes: half the reading, on average, and neither file held whole)."""
     try:
-        if os.stat(target).st_size != os.stat(spooled.path).st_size:
-            return False
-        return _unchanged(target, spooled.content()) is not None
+        site_file = os.open(target, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO in its place must not block
     except OSError:
-        return False  # missing or unreadable: moving it in writes it again, or reports the problem
+        return False  # missing or unreadable: moving it in writes it again
+    try:
+        with open(spooled.path, "rb", buffering=0) as spooled_file:
+            found = os.fstat(site_file)
+            if not stat.S_ISREG(found.st_mode) or found.st_size != os.fstat(spooled_file.fileno()).st_size:
+                return False
+            while chunk := spooled_file.read(_COMPARED_AT_ONCE):
+                if os.read(site_file, len(chunk)) != chunk:
+                    return False
+            return os.read(site_file, 1) == b""
+    except OSError:
+        return False  # unreadable: moving it in writes it again, or reports the problem
+    finally:
+        os.close(site_file)
 
 
 def _as_recorded(relative: str, recorded: Entry | None, key: str, out: _Folder) -> bool:

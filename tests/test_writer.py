@@ -329,3 +329,21 @@ def test_a_build_failing_after_a_spooled_file_came_leaves_the_previous_site(tmp_
         write_site(failing(_spooled(spool, {"feed.xml": b"new feed"})), out)
     assert _tree(out) == before
     assert [p.name for p in tmp_path.iterdir()] == ["_site"]
+
+
+@pytest.mark.parametrize("second", [b"0123456789ab", b"X123456789ab", b"01234X6789ab", b"0123456789aX"])
+def test_a_spooled_file_of_the_sites_size_is_compared_a_stretch_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, second: bytes
+) -> None:
+    # Stretches of 5 bytes: a difference in the first, a middle or the last one, or none.
+    monkeypatch.setattr(writer, "_COMPARED_AT_ONCE", 5)
+    out = tmp_path / "_site"
+    inodes = []
+    for content in (b"0123456789ab", second):
+        with spool_beside(out) as spool:
+            write_site(_spooled(spool, {"feed.xml": content}).items(), out)
+            left = [path.name for path in spool.iterdir()]
+        inodes.append(os.stat(out / "feed.xml").st_ino)
+    kept = inodes[0] == inodes[1]
+    assert (out / "feed.xml").read_bytes() == second
+    assert kept == (second == b"0123456789ab") == (left == ["0"])
