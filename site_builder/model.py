@@ -174,7 +174,8 @@ class Statement:
     plain_text: str
     path: str
 
-    @property
+    # Asked for thousands of times a build (links, addresses, search shards): made once per statement.
+    @functools.cached_property
     def url(self) -> str:
         return f"{self.year}/{self.slug}/"
 
@@ -234,7 +235,7 @@ class ReportYear:
     statements: tuple[Statement, ...]
     new_claim_ids: tuple[str, ...]
 
-    @property
+    @functools.cached_property
     def url(self) -> str:
         return f"{self.year}/"
 

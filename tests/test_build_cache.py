@@ -4,6 +4,7 @@ nothing in the output."""
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import shutil
 import sqlite3
@@ -359,7 +360,7 @@ def test_fingerprints_follow_every_field_and_trust_registered_digests(archive: A
     fingerprints = Fingerprints()
     first = fingerprints.of(statement)
     assert first == Fingerprints().of(statement), "stable across instances"
-    changed = type(statement)(**{**statement.__dict__, "summary": statement.summary + " "})
+    changed = dataclasses.replace(statement, summary=statement.summary + " ")
     assert Fingerprints().of(changed) != first
     registered = Fingerprints()
     registered.register(statement, "read from these bytes")
