@@ -591,18 +591,19 @@ def _read_statements(
     memo.keep_many("statement", kept, durable=True)
     read: list[tuple[Statement, LineMap]] = []
     recalled_outlines: list[tuple[str, tuple[str, str]]] = []
+    shown_parts: list[tuple[object, str | None]] = []
     for index, (result, key) in enumerate(zip(results, keys, strict=True)):
         assert result is not None
         found, problems = result
         errors.extend(problems)
         if found is not None:
             memo.register(found[0], key)  # a statement is a pure function of its file's bytes and context
-            for part, shown in zip(_digested_parts(found[0]), parts_shown[index], strict=True):
-                memo.remember_shown(part, shown)
+            shown_parts += zip(_digested_parts(found[0]), parts_shown[index], strict=True)
             read.append(found)
             digests = outlines.get(index)
             if digests is not None and (registered := memo.key(found[0])) is not None:
                 recalled_outlines.append((registered, digests))
+    memo.remember_shown_many(shown_parts)
     recalled(memo, recalled_outlines)
     return read
 

@@ -188,3 +188,24 @@ def test_an_edit_renders_only_the_pages_that_show_what_changed(
     edit(STATEMENT, '"Under Law No. 6/2008 “Combating the Crime of Human Trafficking”"', '"Under Law No. 6/2008"')
     _rebuild(project, memo)
     assert "claims/law-6-2008/index.html" in rendered, "the claim's page quotes the passage"
+
+
+def test_values_remembered_as_shown_give_the_digests_walking_them_gives() -> None:
+    @dataclass(frozen=True)
+    class Part:
+        text: str
+
+    walked = Memo()
+    first, second = Part("first"), Part("second")
+    expected = walked.key((first, second)), walked.key(first)
+    # Equal copies, remembered by how the first memo shows their originals (a rebuild's read-back
+    # statements' parts): the same digests, without walking them; a None shows nothing remembered.
+    copies, other = (Part("first"), Part("second")), Part("other")
+    remembered = Memo()
+    remembered.remember_shown_many([(copies[0], walked.shown(first)), (copies[1], walked.shown(second)), (other, None)])
+    assert (remembered.key(copies), remembered.key(copies[0])) == expected
+    assert remembered.key(other) == walked.key(Part("other"))
+    # Remembered as shown, not walked: a value remembered under another's showing takes that digest.
+    swapped = Memo()
+    swapped.remember_shown_many([(copies[0], walked.shown(second))])
+    assert swapped.key(copies[0]) == walked.key(second)
