@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .background import Forked
+from .background import Forked, yield_cores
 from .build_cache import code_digest
 from .exports import StatementData, archive_data_files, claims_csv_layout, data_files, statement_data, statements_json_layout
 from .feeds import FeedEntries, FeedFrames, feed_files_from, feed_layout, feed_parts, last_revised
@@ -28,6 +28,8 @@ from .urls import SiteUrls
 from .writer import Content, Spooled
 
 _PARTS = "statement parts"
+# Fewer new pieces than one for this many statements (an edit's four, from 100 statements) are "few".
+_FEW_PIECES = 25
 _FRAMES = "feed frames"
 
 
@@ -163,6 +165,11 @@ class ArchiveFiles:
         splicer = Splicer(spool.kept, code_digest())
         try:
             wanted = set().union(*(splicer.wanted(name, recipe) for name, recipe in recipes.items()))
+            if len(wanted) * _FEW_PIECES <= len(self._keys):
+                # A rebuild's few new pieces (an edit's) are wanted only at the build's end, while
+                # its longest path (Pagefind's run on the edited shard, beside the build's own
+                # work) runs on both cores now: this process gives way to them.
+                yield_cores()
             pieces = self._pieces(wanted)
             for name, recipe in recipes.items():
                 splicer.write(name, recipe, pieces, target(name))

@@ -195,6 +195,15 @@ def _unnamed_file() -> BinaryIO:
     return tempfile.TemporaryFile()
 
 
+def yield_cores() -> None:
+    """Lower this process's priority as far as it goes, for work of a forked process that the
+    build wants only later: while other processes want the cores, it runs only when they leave one
+    idle (a process may lower its priority without privileges, never raise it back)."""
+    if hasattr(os, "nice"):  # not on Windows
+        with contextlib.suppress(OSError):
+            os.nice(19)
+
+
 def _outcome(function: Callable[[], object]) -> tuple[bool, object]:
     try:
         return False, function()

@@ -145,3 +145,24 @@ def test_a_part_is_kept_as_one_string_of_bytes_and_reads_back_equal(archive: Arc
     for part in parts:
         packed = archive_files._packed(part)
         assert isinstance(packed, bytes) and archive_files._unpacked(packed) == part
+
+
+def test_a_rebuild_makes_few_new_pieces_giving_way_to_the_builds_other_processes(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    yielded: list[bool] = []
+    monkeypatch.setattr(archive_files, "yield_cores", lambda: yielded.append(True))
+    monkeypatch.setattr(archive_files, "_FEW_PIECES", 3)  # one edit's four pieces among 12 statements are few
+    cache = tmp_path / "cache"
+
+    def spool() -> None:
+        memo = Memo(remember=False, store=BuildCache(cache / "results"))
+        archive = load_archive(project, memo=memo)
+        with spool_beside(cache / "site") as folder:
+            ArchiveFiles(archive, SiteUrls(archive.site.base_url), memo)._spooled(Spool(folder, cache / "archive-files"))
+
+    spool()
+    assert yielded == [], "every piece is new: made at the build's own priority"
+    _edit_text(project)
+    spool()
+    assert yielded == [True]

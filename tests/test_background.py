@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from site_builder.background import BackgroundError, Forked, OnDemand, Standby
+from site_builder.background import BackgroundError, Forked, OnDemand, Standby, yield_cores
 
 
 def _fails() -> None:
@@ -194,3 +194,14 @@ def test_on_demand_reports_a_failure_of_its_function_or_of_preparing() -> None:
     with pytest.raises(BackgroundError, match="ValueError: no feed for you"):
         unprepared.value(0)
     assert multiprocessing.active_children() == []
+
+
+def _priority_after_yielding() -> int:
+    yield_cores()
+    return os.nice(0)
+
+
+def test_a_forked_process_that_yields_the_cores_runs_at_the_lowest_priority_and_the_build_does_not() -> None:
+    before = os.nice(0)
+    assert Forked(_priority_after_yielding).result() == 19
+    assert os.nice(0) == before
