@@ -480,3 +480,33 @@ def test_a_cold_build_runs_pagefind_without_importing_its_python_packages(projec
     printed = imported_by_a_build(arguments, ("pagefind_bin", "pagefind.service", "asyncio"))
     assert printed.splitlines()[-1] == "", printed
     assert (tmp_path / "out" / "pagefind" / "pagefind-entry.json").is_file()
+
+
+def test_a_rebuild_hands_its_reader_the_edited_statement_before_it_reads_back_the_others(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edit: Callable[[str, str, str], Path]
+) -> None:
+    # The reader then reads it meanwhile, instead of being waited for after the read-back.
+    monkeypatch.setattr(loader, "BESIDE_FROM", 2)
+    events: list[str] = []
+
+    class Spy(Standby[tuple[object, list[object]], object]):
+        def give(self, value: tuple[object, list[object]]) -> None:
+            events.append(f"reader given {len(value[1])}")
+            super().give(value)
+
+    class WatchedCache(BuildCache):
+        def get_many(self, kind: str, keys: list[str]) -> dict[str, Any]:
+            events.append(f"read back {len(keys)} {kind}")
+            return super().get_many(kind, keys)
+
+    monkeypatch.setattr(loader, "Standby", Spy)
+    cache = WatchedCache(tmp_path / "results")
+    load_archive(project, memo=Memo(remember=False, store=cache), workers=2)
+    edit(STATEMENT, "tier: Tier 3", "tier: Tier 3 ")
+    events.clear()
+    archive = load_archive(project, memo=Memo(remember=False, store=cache), workers=2)
+    statements = len(archive.statements)
+    assert [event for event in events if "statement" in event or "reader" in event] == [
+        "reader given 1",
+        f"read back {statements} statement",
+    ]

@@ -795,3 +795,49 @@ def test_a_shard_fed_whole_is_known_by_its_pages_keys_without_reading_them(site_
     memo.start_build()
     assert _fed_bundle({name: Keyed(f"key of {name}", _never_read) for name in pages}, memo, at_once=False) == first
     assert counts(memo) == (0, 4)
+
+
+def test_the_known_shards_files_come_before_pagefinds_answer_and_pagefind_is_stopped_once_it_is_read(
+    site_files: dict[str, bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pages = html_pages(site_files)
+    store = BuildCache(tmp_path / "results")
+    _bundle(pages, Memo(remember=False, store=store))  # every shard indexed, and kept
+    edited = dict(pages)
+    name = "2024/statement-2024-06-25/index.html"
+    edited[name] = edited[name].replace(b"</article>", b"<p>A word added for the index.</p></article>", 1)
+    assert shard_of(name) == "2020s" and edited[name] != pages[name]
+    events: list[str] = []
+    answer = search_module._Shard.files
+
+    def files(self: search_module._Shard) -> dict[str, bytes]:
+        events.append("Pagefind's answer")
+        return answer(self)
+
+    monkeypatch.setattr(search_module._Shard, "files", files)
+    plan = shards_of(edited)
+    with search_module.SearchIndexer("en", Memo(remember=False, store=store)) as indexer:
+        for shard in sorted(set(plan.values())):
+            indexer.add(shard, {page: content for page, content in edited.items() if plan[page] == shard})
+        for path, _ in indexer.bundle():
+            events.append(path)
+        stopped = [service.stopped for service in indexer._services]
+    asked = events.index("Pagefind's answer")
+    before, after = events[:asked], events[asked + 1 :]
+    edited_shard = f"{urls.SEARCH_BUNDLE}2020s/"
+    assert before and not any(path.startswith(edited_shard) for path in before), "the unchanged shards' files first"
+    assert after[:-1] and all(path.startswith(edited_shard) for path in after[:-1]) and after[-1] == urls.SEARCH_BUNDLE + SHARDS_FILE
+    assert stopped == [True], "stopped once its last answer was read, before the indexer closed"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pipe sizes are Linux's")
+def test_pagefinds_pipes_hold_a_shards_pages_and_most_of_its_answer() -> None:
+    import fcntl  # Linux only, as the test
+
+    service = search_module.start_pagefind()
+    assert service is not None
+    try:
+        sizes = [fcntl.fcntl(pipe.fileno(), fcntl.F_GETPIPE_SZ) for pipe in (service._input, service._output)]
+    finally:
+        service.close()
+    assert sizes == [search_module._PIPE_BYTES] * 2
