@@ -281,19 +281,24 @@ def test_reading_in_parallel_gives_the_same_archive_and_the_same_problems(
     assert problems[0] == problems[1] and len(problems[0]) >= 2
 
 
+def _watch_the_reader(monkeypatch: pytest.MonkeyPatch, given: Callable[[int], object]) -> None:
+    """A forked reader from two statements on, telling `given` how many files it is handed."""
+    monkeypatch.setattr(loader, "BESIDE_FROM", 2)
+
+    class Spy(Standby[tuple[object, list[object]], object]):
+        def give(self, value: tuple[object, list[object]]) -> None:
+            given(len(value[1]))
+            super().give(value)
+
+    monkeypatch.setattr(loader, "Standby", Spy)
+
+
 def test_changed_files_read_by_a_forked_process_give_the_same_archive_and_the_same_problems(
     project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edit: Callable[[str, str, str], Path]
 ) -> None:
     # A one-shot build reads the few changed files in a forked process while it reads back the rest.
-    monkeypatch.setattr(loader, "BESIDE_FROM", 2)
     given: list[int] = []
-
-    class Spy(Standby[tuple[object, list[object]], object]):
-        def give(self, value: tuple[object, list[object]]) -> None:
-            given.append(len(value[1]))
-            super().give(value)
-
-    monkeypatch.setattr(loader, "Standby", Spy)
+    _watch_the_reader(monkeypatch, given.append)
 
     def load(workers: int) -> Archive:
         return load_archive(project, memo=Memo(remember=False, store=BuildCache(tmp_path / "results")), workers=workers)
@@ -486,20 +491,14 @@ def test_a_rebuild_hands_its_reader_the_edited_statement_before_it_reads_back_th
     project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edit: Callable[[str, str, str], Path]
 ) -> None:
     # The reader then reads it meanwhile, instead of being waited for after the read-back.
-    monkeypatch.setattr(loader, "BESIDE_FROM", 2)
     events: list[str] = []
-
-    class Spy(Standby[tuple[object, list[object]], object]):
-        def give(self, value: tuple[object, list[object]]) -> None:
-            events.append(f"reader given {len(value[1])}")
-            super().give(value)
+    _watch_the_reader(monkeypatch, lambda files: events.append(f"reader given {files}"))
 
     class WatchedCache(BuildCache):
         def get_many(self, kind: str, keys: list[str]) -> dict[str, Any]:
             events.append(f"read back {len(keys)} {kind}")
             return super().get_many(kind, keys)
 
-    monkeypatch.setattr(loader, "Standby", Spy)
     cache = WatchedCache(tmp_path / "results")
     load_archive(project, memo=Memo(remember=False, store=cache), workers=2)
     edit(STATEMENT, "tier: Tier 3", "tier: Tier 3 ")
