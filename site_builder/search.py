@@ -42,6 +42,7 @@ except ImportError:  # Windows
 from . import urls
 from .csl import available_cores
 from .errors import ContentError, ContentErrors
+from .indexed_html import MARK, as_indexed
 from .memo import Memo
 from .writer import Content, Keyed, content_of
 
@@ -58,12 +59,6 @@ _UNUSED_BUNDLE_FILES = (
 # filters. It runs on the first shard's script, worker and WebAssembly, so those are left out.
 _MERGED_SHARD_FILES = re.compile(r"pagefind-entry\.json|pagefind\.[^/]+\.pf_meta|(index|fragment|filter)/[^/]+")
 SHARDS_FILE = "shards.json"
-_MARK = b" data-pagefind-body"
-# In a page's head, Pagefind indexes no text: it reads only the title (a result's title when the
-# page has no h1), `data-pagefind-*` attributes, and `id`s (each numbers an anchor): both are
-# looked for in the lowercased head.
-_ID_ATTRIBUTE = re.compile(rb"\sid\s*=")
-_TITLE = re.compile(rb"(?is)<title>.*?</title>")
 _YEAR_FOLDER = re.compile(r"([0-9]{3})[0-9]/")
 # A decade's shard is split into runs of years once it holds more pages than this (`shards_of`).
 SHARD_PAGES = 60
@@ -403,23 +398,6 @@ def pages_by_shard(plan: Mapping[str, str]) -> dict[str, list[str]]:
     return shards
 
 
-def _as_indexed(page: bytes) -> bytes:
-    """The page with its head cut down to the title, when nothing else in it counts for Pagefind:
-    the same index from less to parse (a statement page's head is a third of it: metadata for
-    citation managers and link previews). Any other head is left whole."""
-    start = page.find(b"<head>")
-    end = page.find(b"</head>", start)
-    if start < 0 or end < 0:
-        return page
-    head = page[start + len(b"<head>") : end]
-    # Lowercased once and searched for plainly: a case-insensitive pattern took five times as long.
-    lowered = head.lower()
-    if b"data-pagefind" in lowered or _ID_ATTRIBUTE.search(lowered):
-        return page
-    title = _TITLE.search(head)
-    return page[: start + len(b"<head>")] + (title.group() if title else b"") + page[end:]
-
-
 def _shard_inputs(shard: str, pages: dict[str, Content], language: str) -> tuple[str, str, tuple[tuple[str, str], ...]]:
     """What a shard's index is made from: each page by its key (the digest of what it is rendered
     from, so a remembered page is not read back to be digested), or by its bytes' hash."""
@@ -638,10 +616,10 @@ class ShardFeed:
         if not self._at_once:
             return
         page = content_of(content)
-        if _MARK in page:
+        if MARK in page:
             if self._index is None:
                 self._index = self._indexer.begin()
-            self._index.add(name, _as_indexed(page))
+            self._index.add(name, as_indexed(page))
 
     def close(self) -> None:
         self._indexer._hand_over({self._shard: self._pages}, {self._shard: self._index} if self._index is not None else {})
@@ -649,8 +627,8 @@ class ShardFeed:
 
 def _marked(pages: Mapping[str, Content]) -> dict[str, bytes]:
     """The pages Pagefind indexes, those marked with `data-pagefind-body`, as it is handed them."""
-    # The mark is in the body, which `_as_indexed` leaves whole.
-    return {name: _as_indexed(content) for name, content in ((name, content_of(page)) for name, page in pages.items()) if _MARK in content}
+    # The mark is in the body, which `as_indexed` leaves it in.
+    return {name: as_indexed(content) for name, content in ((name, content_of(page)) for name, page in pages.items()) if MARK in content}
 
 
 def search_files(pages: Mapping[str, Content], language: str, memo: Memo | None = None) -> dict[str, bytes]:

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page
 
-from site_builder import loader, urls
+from site_builder import indexed_html, loader, urls
 from site_builder import search as search_module
 from site_builder.build_cache import BuildCache
 from site_builder.cli import main
@@ -187,29 +187,19 @@ def test_an_edit_re_indexes_only_its_shard(site_files: dict[str, bytes]) -> None
     assert differing and all(name.startswith(urls.SEARCH_BUNDLE + "2020s/") for name in differing), sorted(differing)
 
 
-def test_pagefind_given_heads_cut_to_the_title_builds_the_index_it_builds_from_whole_pages(
+def test_pagefind_given_pages_cut_to_what_it_reads_builds_the_index_it_builds_from_whole_pages(
     site_files: dict[str, bytes], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pages = html_pages(site_files)
     marked = [content for content in pages.values() if b" data-pagefind-body" in content]
-    assert marked and all(len(search_module._as_indexed(page)) < len(page) for page in marked), "every head is cut"
+    footer = b'<footer class="site-footer">'
+    assert marked and all(footer in page for page in marked)
+    # Every head is cut to its title, and every body to its marked elements (the year pages'
+    # statements, navigation, "Cite this page" and the footer are not read by Pagefind).
+    assert all(b"<meta" not in indexed_html.as_indexed(page) and footer not in indexed_html.as_indexed(page) for page in marked)
     cut = search_files(pages, "en")
-    monkeypatch.setattr(search_module, "_as_indexed", lambda page: page)
+    monkeypatch.setattr(search_module, "as_indexed", lambda page: page)
     assert search_files(pages, "en") == cut
-
-
-def test_a_head_is_cut_only_when_pagefind_reads_nothing_in_it_but_the_title() -> None:
-    page = b'<html lang="en"><head><meta charset="utf-8"><title>A &amp; B</title><link rel="x" href="/y"></head><body><h1>A</h1></body>'
-    assert search_module._as_indexed(page) == b'<html lang="en"><head><title>A &amp; B</title></head><body><h1>A</h1></body>'
-    for read_by_pagefind in (
-        b'<meta data-pagefind-meta="a:b">',
-        b'<META DATA-PAGEFIND-FILTER="a:b">',
-        b'<script id="x"></script>',
-        b'<link ID ="x">',
-    ):
-        whole = page.replace(b"<title>", read_by_pagefind + b"<title>")
-        assert search_module._as_indexed(whole) == whole
-    assert search_module._as_indexed(b"<p>no head</p>") == b"<p>no head</p>"
 
 
 def test_only_the_search_page_may_run_script(site: Path) -> None:
