@@ -170,6 +170,9 @@ class ArchiveFiles:
                 # its longest path (Pagefind's run on the edited shard, beside the build's own
                 # work) runs on both cores now: this process gives way to them.
                 yield_cores()
+            # Files two builds old, which the site no longer links: freeing them is this process's
+            # to do, off the end of the build (spliced_files.py).
+            splicer.delete_superseded()
             pieces = self._pieces(wanted)
             for name, recipe in recipes.items():
                 splicer.write(name, recipe, pieces, target(name))

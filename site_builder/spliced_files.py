@@ -11,6 +11,14 @@ copied by the kernel from there, and only the pieces the copy lacks (an edited s
 read back or made. A kept copy is used only if its inode, size and modification time are those
 recorded with its layout, and the layouts only if this code wrote them; otherwise every piece is
 wanted, as on a first build.
+
+A kept copy replaced by a newer one is moved aside (`SUPERSEDED`), not deleted, and deleted by
+the next build's splicing. Until the build has swapped the new files into the site, the old
+ones are still the site's, so deleting the kept copy only took away a link: the last link went
+with the writer's staging folder, at the very end of the build, and freeing a few megabytes
+costs ext4 about 1.5 ms a file (5 to 6 ms at 1,000 statements, with nothing else left to
+overlap it). The next build's forked process deletes them instead, at the lowest priority. The
+cache then holds the files of one build more (17 MB at 1,000 statements).
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from pathlib import Path
 # A piece of a file: a name for its bytes (str), or the bytes themselves (the fixed ones).
 Piece = str | bytes
 _LAYOUTS = "layouts"
+SUPERSEDED = ".superseded"  # the kept copies replaced by the last build, deleted by the next
 _IOV_MAX = 1024  # buffers one writev takes, at most (POSIX's least IOV_MAX; Linux's)
 
 
@@ -99,12 +108,29 @@ class Splicer:
                 os.link(written, fresh)  # the same file: no copy
             except OSError:  # another file system, or no hard links there
                 shutil.copyfile(written, fresh)
+            self._supersede(name, kept)
             os.replace(fresh, kept)
             found = os.stat(kept, follow_symlinks=False)
         except OSError:
             self._layouts.pop(name, None)  # nothing kept, or not as recorded: the next build reads every piece
             return
         self._written[name] = _Layout((found.st_ino, found.st_size, found.st_mtime_ns), recipe, starts)
+
+    def _supersede(self, name: str, kept: Path) -> None:
+        """Move the kept copy aside: the site's file still links it (see the module's notes)."""
+        if not os.path.lexists(kept):
+            return  # none kept yet
+        superseded = self._folder / SUPERSEDED
+        with contextlib.suppress(OSError):  # not movable: replaced below, it goes as before
+            superseded.mkdir(exist_ok=True)
+            os.replace(kept, superseded / name.replace("/", "-"))
+
+    def delete_superseded(self) -> None:
+        """Delete the copies the last build superseded: by now the site links them no more."""
+        with contextlib.suppress(OSError), os.scandir(self._folder / SUPERSEDED) as entries:
+            for entry in entries:
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
 
     def close(self) -> None:
         """Close the kept copies read, and record the layouts of the files written (those not

@@ -81,6 +81,27 @@ def test_a_file_is_spliced_from_its_kept_copy_and_only_the_new_pieces(tmp_path: 
     assert (tmp_path / "third").read_bytes() == _laid_out(recipe, edited) and len(copies) == 1
 
 
+def test_a_replaced_kept_copy_is_moved_aside_and_deleted_by_the_next_build(tmp_path: Path) -> None:
+    """The replaced copy is still linked by the site's file until the writer swaps the new one in:
+    moved aside, its last link goes with the next build's splicing, not with the writer's end."""
+    kept, names = tmp_path / "kept", sorted(PIECES)
+    recipe = _recipe(names)
+    _splice(kept, tmp_path / "first", recipe, PIECES)
+    first = os.stat(tmp_path / "first")
+    assert not (kept / spliced_files.SUPERSEDED).exists(), "nothing was replaced"
+    edited = {**PIECES, "k3:new": b"<edited 3>"}
+    _splice(kept, tmp_path / "second", _recipe([*names[:3], "k3:new", *names[4:]]), edited)
+    aside = kept / spliced_files.SUPERSEDED / "data-file.json"
+    assert os.stat(aside).st_ino == first.st_ino and os.stat(aside).st_nlink == 2, "still the first file's, aside"
+    assert os.stat(kept / "data/file.json").st_ino == os.stat(tmp_path / "second").st_ino
+    (tmp_path / "first").unlink()  # the writer swaps the second in: the copy aside is the last link
+    splicer = Splicer(kept, CODE)
+    splicer.delete_superseded()
+    splicer.close()
+    assert not aside.exists() and (tmp_path / "second").read_bytes() == _laid_out(_recipe([*names[:3], "k3:new", *names[4:]]), edited)
+    Splicer(kept, CODE).delete_superseded()  # nothing aside: nothing to do
+
+
 @pytest.mark.parametrize(
     "change", ["appended to", "replaced", "removed", "layouts of other code", "layouts damaged", "layouts of another form"]
 )
@@ -183,6 +204,18 @@ def test_a_rebuild_splices_the_feeds_and_downloads_reading_back_only_the_edited_
     assert asked.read_text().split() == ["12"]
     assert rebuilt == _site(project, tmp_path / "fresh", None)
     assert not list(project.glob("._site.*")), "no staging or spool folder is left beside the site"
+    # The site's feed before an edit: the rebuild replaces it, and its last link is the kept copy
+    # moved aside, which the next rebuild deletes.
+    feed = os.stat(out / "feed.xml")
+    statement.write_text(statement.read_text(encoding="utf-8") + "\nA third paragraph.\n", encoding="utf-8")
+    _site(project, out, cache)
+    aside = cache / "archive-files" / spliced_files.SUPERSEDED
+    assert os.stat(out / "feed.xml").st_ino != feed.st_ino
+    assert {(found.st_ino, found.st_nlink) for found in map(os.stat, aside.iterdir()) if found.st_ino == feed.st_ino} == {(feed.st_ino, 1)}
+    statement.write_text(statement.read_text(encoding="utf-8") + "\nA fourth paragraph.\n", encoding="utf-8")
+    assert _site(project, out, cache) == _site(project, tmp_path / "fresh", None)
+    assert feed.st_ino not in {os.stat(path).st_ino for path in aside.iterdir()}, "deleted by the next build"
+    assert len(list(aside.iterdir())) <= 4, "one build's replaced copies at most"
 
 
 def test_a_build_without_a_cache_keeps_no_copies(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
