@@ -627,7 +627,7 @@ class ShardFeed:
 
 def _marked(pages: Mapping[str, Content]) -> dict[str, bytes]:
     """The pages Pagefind indexes, those marked with `data-pagefind-body`, as it is handed them."""
-    # The mark is in the body, which `as_indexed` leaves it in.
+    # `as_indexed` keeps the marked elements: a page marked before the cut is marked after it.
     return {name: as_indexed(content) for name, content in ((name, content_of(page)) for name, page in pages.items()) if MARK in content}
 
 
