@@ -427,7 +427,11 @@ def main() -> None:
         help="before each part, wait until creating a file costs at most this many microseconds",
     )
     args = parser.parse_args()
-    print(f"Python {sys.version.split()[0]}; {len(os.sched_getaffinity(0))} cores; {time.strftime('%Y-%m-%d')}")
+    # Which CPython runs a build matters (see the Makefile): the project runs on this one, Pelican
+    # on its virtualenv's (the Makefile makes both virtualenvs on the same one).
+    interpreter = f"Python {sys.version.split()[0]} ({os.path.realpath(sys.executable)})"
+    print(f"{interpreter}; {len(os.sched_getaffinity(0))} cores; {time.strftime('%Y-%m-%d')}")
+    print(f"Pelican's Python: {os.path.realpath(args.peers / 'bin' / 'python')}")
     print(page_out())
     # pip compiled the peers' modules when it installed them; an editable install leaves the
     # project's to Python, which cannot keep them where PYTHONDONTWRITEBYTECODE is set (as on
