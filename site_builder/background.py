@@ -17,16 +17,177 @@ import contextlib
 import functools
 import os
 import pickle
+import select
+import signal
+import struct
+import sys
+import time
 import traceback
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, BinaryIO, Generic, TypeVar
+from typing import Any, BinaryIO, Generic, TypeVar
 
-if TYPE_CHECKING:
-    from multiprocessing.connection import Connection
-    from multiprocessing.process import BaseProcess
+try:
+    import fcntl
+except ImportError:  # not on Windows
+    fcntl = None  # type: ignore[assignment]
 
 T = TypeVar("T")
 A = TypeVar("A")
+# Each value through a channel is its pickle's length, then the pickle.
+_LENGTH = struct.Struct("!Q")
+# The largest pipe an unprivileged process may ask Linux for, by default.
+_PIPE_BYTES = 1 << 20
+
+
+class _Channel:
+    """One end of the link between the build and a forked process: values pickled, each after
+    its length, through a pipe each way it goes. Not multiprocessing's connections, which cost a
+    rebuild about 4 ms of imports (multiprocessing and socket) on its way to the first pages."""
+
+    def __init__(self, receiving: int | None, sending: int | None) -> None:
+        self._receiving = receiving
+        self._sending = sending
+
+    def send(self, value: object) -> None:
+        """Send `value`; OSError if the other end is closed."""
+        if self._sending is None:
+            raise OSError("this end sends nothing")
+        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        for data in (_LENGTH.pack(len(payload)), payload):
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self._sending, view) :]
+
+    def recv(self) -> Any:
+        """The next value, waiting for it; EOFError once the other end is closed without one."""
+        (length,) = _LENGTH.unpack(self._read_exactly(_LENGTH.size))
+        return pickle.loads(self._read_exactly(length))
+
+    def poll(self) -> bool:
+        """Whether a value (or the other end's closing) is there to be read, without waiting."""
+        return self._receiving is not None and bool(select.select([self._receiving], [], [], 0)[0])
+
+    def _read_exactly(self, count: int) -> bytearray:
+        if self._receiving is None:
+            raise EOFError
+        buffer = bytearray(count)
+        view, read = memoryview(buffer), 0
+        while read < count:
+            got = os.readv(self._receiving, [view[read:]])
+            if not got:
+                raise EOFError
+            read += got
+        return buffer
+
+    def close(self) -> None:
+        for end in (self._receiving, self._sending):
+            if end is not None:
+                with contextlib.suppress(OSError):
+                    os.close(end)
+        self._receiving = self._sending = None
+
+    def __del__(self) -> None:
+        # An end dropped unclosed is closed, so that a process whose owner was dropped sees the
+        # end of its input and ends, instead of waiting for ever with the parent's other pipes.
+        with contextlib.suppress(Exception):
+            self.close()
+
+
+def _channels(duplex: bool) -> tuple[_Channel, _Channel]:
+    """The parent's end and the child's: the child only sends, or both send and receive."""
+    to_parent_read, to_parent_write = os.pipe()
+    if not duplex:
+        return _Channel(to_parent_read, None), _Channel(None, to_parent_write)
+    to_child_read, to_child_write = os.pipe()
+    # What the build gives a process standing by (a rebuild's edited statements) fits in the pipe,
+    # so that giving it does not wait for the process to finish preparing.
+    widen_pipe(to_child_write)
+    return _Channel(to_parent_read, to_child_write), _Channel(to_child_read, to_parent_write)
+
+
+# Every process started here and not yet waited for. Each start waits for those that have ended,
+# so that a long-lived caller (`serve`) keeps no ended process, whatever became of its owner.
+_UNREAPED: set[_Process] = set()
+
+
+def active_children() -> list[_Process]:
+    """The processes started here that are still running (those that have ended are waited for)."""
+    return [process for process in list(_UNREAPED) if process.is_alive()]
+
+
+def widen_pipe(end: int) -> None:
+    """Let the pipe of `end` hold a megabyte where the system allows (Linux; 64 KB by default),
+    so that a writer does not wait for its reader to take in that much."""
+    if fcntl is not None and hasattr(fcntl, "F_SETPIPE_SZ"):
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(end, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
+
+
+class _Process:
+    """A forked process running `target(*args)`, then ending (its exit code 0, or 1 if it raised)."""
+
+    def __init__(self, target: Callable[..., None], args: tuple[object, ...], child_closes: Callable[[], None]) -> None:
+        self.exitcode: int | None = None
+        self._ended = False
+        active_children()  # those ended since the last start are waited for
+        self.pid = os.fork()
+        if self.pid == 0:  # the forked process: it never returns from here
+            code = 1
+            try:
+                child_closes()
+                target(*args)
+                code = 0
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                with contextlib.suppress(BaseException):
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+                os._exit(code)
+        # Where the system offers it, a descriptor that becomes readable when the process ends,
+        # so that waiting for it with a time limit wakes at once (elsewhere, it is polled).
+        self._exit_signal: int | None = None
+        if hasattr(os, "pidfd_open"):
+            with contextlib.suppress(OSError):
+                self._exit_signal = os.pidfd_open(self.pid)
+        _UNREAPED.add(self)
+
+    def _reaped(self, options: int) -> bool:
+        """Whether it has ended (and been waited for), waiting for it unless `options` say not to."""
+        if not self._ended:
+            try:
+                pid, status = os.waitpid(self.pid, options)
+            except ChildProcessError:  # waited for elsewhere: it has ended, its exit code unknown
+                pid, status = self.pid, None
+            if pid == 0:
+                return False
+            self._ended = True
+            _UNREAPED.discard(self)
+            self.exitcode = os.waitstatus_to_exitcode(status) if status is not None else None
+            if self._exit_signal is not None:
+                os.close(self._exit_signal)
+                self._exit_signal = None
+        return True
+
+    def is_alive(self) -> bool:
+        return not self._reaped(os.WNOHANG)
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait until it ends, or at most `timeout` seconds."""
+        if timeout is None:
+            self._reaped(0)
+            return
+        deadline = time.monotonic() + timeout
+        while not self._reaped(os.WNOHANG) and (remaining := deadline - time.monotonic()) > 0:
+            if self._exit_signal is not None:
+                select.select([self._exit_signal], [], [], remaining)
+            else:
+                time.sleep(min(remaining, 0.001))
+
+    def terminate(self) -> None:
+        if not self._ended:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGTERM)
 
 
 class BackgroundError(RuntimeError):
@@ -36,18 +197,13 @@ class BackgroundError(RuntimeError):
 class _Child(Generic[T]):
     """A forked process that sends one (failed, value) pair back through `_connection`."""
 
-    _connection: Connection
-    _process: BaseProcess
+    _connection: _Channel
+    _process: _Process
 
     def _start(self, target: Callable[..., None], *args: object, duplex: bool) -> None:
-        import multiprocessing  # only here: a build that forks nothing does not import it
-
-        context = multiprocessing.get_context("fork")
-        # One way, the parent's end first: a pipe. Both ways: a socket pair.
-        self._connection, child_end = context.Pipe(duplex=duplex)
+        self._connection, child_end = _channels(duplex)
         # The child closes its inherited copy of this end, so that it sees this end's closing.
-        self._process = context.Process(target=target, args=(*args, child_end, self._connection), daemon=True)
-        self._process.start()
+        self._process = _Process(target, (*args, child_end), child_closes=self._connection.close)
         child_end.close()  # the child holds the only other end, so its death is seen as end of file
 
     def result(self) -> T:
@@ -211,8 +367,7 @@ def _outcome(function: Callable[[], object]) -> tuple[bool, object]:
         return True, traceback.format_exc()
 
 
-def _run(function: Callable[[], object], spool: int, connection: Connection, parent_end: Connection) -> None:
-    parent_end.close()
+def _run(function: Callable[[], object], spool: int, connection: _Channel) -> None:
     failed, value = _outcome(function)
     if not failed:
         with open(spool, "wb", closefd=False) as file:
@@ -221,11 +376,8 @@ def _run(function: Callable[[], object], spool: int, connection: Connection, par
     connection.close()
 
 
-def _prepared_and_given(
-    prepare: Callable[[], object], connection: Connection, parent_end: Connection
-) -> tuple[tuple[bool, object], Any] | None:
+def _prepared_and_given(prepare: Callable[[], object], connection: _Channel) -> tuple[tuple[bool, object], Any] | None:
     """In a process standing by: prepare, then wait for what the parent gives (None: closed without it)."""
-    parent_end.close()
     prepared = _outcome(prepare)
     try:
         return prepared, connection.recv()
@@ -233,8 +385,8 @@ def _prepared_and_given(
         return None
 
 
-def _stand_by(prepare: Callable[[], object], function: Callable[[Any], object], connection: Connection, parent_end: Connection) -> None:
-    given = _prepared_and_given(prepare, connection, parent_end)
+def _stand_by(prepare: Callable[[], object], function: Callable[[Any], object], connection: _Channel) -> None:
+    given = _prepared_and_given(prepare, connection)
     if given is None:
         return
     prepared, value = given
@@ -242,8 +394,8 @@ def _stand_by(prepare: Callable[[], object], function: Callable[[Any], object], 
     connection.close()
 
 
-def _on_demand(prepare: Callable[[], object], function: Callable[[Any], object], connection: Connection, parent_end: Connection) -> None:
-    given = _prepared_and_given(prepare, connection, parent_end)
+def _on_demand(prepare: Callable[[], object], function: Callable[[Any], object], connection: _Channel) -> None:
+    given = _prepared_and_given(prepare, connection)
     if given is None:
         return
     prepared, items = given

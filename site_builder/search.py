@@ -18,7 +18,6 @@ listed in `shards.json`, and the search page merges them into the first with Pag
 from __future__ import annotations
 
 import base64
-import contextlib
 import functools
 import hashlib
 import json
@@ -34,12 +33,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
-try:
-    import fcntl
-except ImportError:  # Windows
-    fcntl = None  # type: ignore[assignment]
-
 from . import urls
+from .background import widen_pipe
 from .csl import available_cores
 from .errors import ContentError, ContentErrors
 from .indexed_html import MARK, as_indexed
@@ -64,7 +59,6 @@ _YEAR_FOLDER = re.compile(r"([0-9]{3})[0-9]/")
 SHARD_PAGES = 60
 _RUNS_OF_A_DECADE = (1, 2, 5, 10)
 _KEPT_ERROR_OUTPUT = 4096  # bytes of Pagefind's error output kept for a failure's message
-_PIPE_BYTES = 1 << 20  # the largest pipe an unprivileged process may ask Linux for, by default
 # What the memo keeps of an indexed shard: its bundle, and apart from it the bundle's paths.
 _BUNDLE = "search index"
 _PATHS = "search index paths"
@@ -152,10 +146,8 @@ class _Service:
         # reads); and so does most of a shard's bundle (1.3 MB, most of it files the site drops),
         # so that Pagefind writes it while the build goes on, instead of a pipe's 64 KB at a time
         # once the build asks for it.
-        if fcntl is not None and hasattr(fcntl, "F_SETPIPE_SZ"):  # Linux
-            for pipe in (self._input, self._output):
-                with contextlib.suppress(OSError):
-                    fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
+        for pipe in (self._input, self._output):
+            widen_pipe(pipe.fileno())
         self._error_output = bytearray()
         # Drained as it comes, so that Pagefind never waits on a full pipe for its warnings.
         self._drain = threading.Thread(target=self._keep_error_output, daemon=True)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +11,15 @@ from pathlib import Path
 import pytest
 
 from site_builder.background import BackgroundError, Forked, OnDemand, Standby, yield_cores
+
+
+def _gone(pid: int) -> bool:
+    """Whether the process has ended and been waited for (a process not yet waited for still answers)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
 
 
 def _fails() -> None:
@@ -83,8 +92,7 @@ def test_closing_or_stopping_ends_a_process_still_running(tmp_path: Path, ending
         assert time.monotonic() - started < 0.5  # not the second `close` gives a process to finish
     else:
         forked.close()
-    with pytest.raises(ProcessLookupError):
-        os.kill(pid, 0)
+    assert _gone(pid)
 
 
 def test_a_standby_prepares_then_works_on_the_value_it_is_given(tmp_path: Path) -> None:
@@ -92,6 +100,16 @@ def test_a_standby_prepares_then_works_on_the_value_it_is_given(tmp_path: Path) 
     standby: Standby[list[int], tuple[bool, int]] = Standby(lambda: marker.write_text("yes"), lambda value: (marker.exists(), sum(value)))
     standby.give([1, 2, 3] * 1_000_000)  # larger than a socket's buffer
     assert standby.result() == (True, 6_000_000)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pipe sizes are Linux's")
+def test_giving_a_standby_its_value_does_not_wait_for_it_to_finish_preparing() -> None:
+    # A rebuild's few edited statements fit in the pipe: the build goes on while the process imports.
+    standby: Standby[bytes, int] = Standby(lambda: time.sleep(3), len)
+    started = time.monotonic()
+    standby.give(b"x" * 900_000)  # far more than a pipe's default 64 KB
+    assert time.monotonic() - started < 1, "giving waited for the process to prepare"
+    assert standby.result() == 900_000
 
 
 def test_a_standby_whose_preparing_failed_reports_that_when_given_a_value() -> None:
@@ -116,8 +134,7 @@ def test_a_process_closed_before_it_is_given_anything_is_stopped_at_once_even_wh
     started = time.monotonic()
     standing.close()
     assert time.monotonic() - started < 0.5  # a process at work is given a second to finish; one preparing is not
-    with pytest.raises(ProcessLookupError):
-        os.kill(pid, 0)
+    assert _gone(pid)
 
 
 def test_a_standby_given_a_value_is_waited_for_then_stopped(tmp_path: Path) -> None:
@@ -132,8 +149,7 @@ def test_a_standby_given_a_value_is_waited_for_then_stopped(tmp_path: Path) -> N
     standby.give(1)
     pid = _started(pid_file)
     standby.close()
-    with pytest.raises(ProcessLookupError):
-        os.kill(pid, 0)
+    assert _gone(pid)
 
 
 def _made_in_turn(record: Path, seconds: float) -> Callable[[int], tuple[int, int]]:
@@ -161,7 +177,7 @@ def test_on_demand_makes_every_value_in_order_and_each_awaited_one_next(tmp_path
     assert sorted(place for _, place in values) == list(range(20)), "each item was made once"
     # Apart from the awaited one, in the order given.
     assert [int(line) for line in record.read_text(encoding="utf-8").split() if line != "15"] == [i for i in range(20) if i != 15]
-    assert multiprocessing.active_children() == []
+    assert _gone(worker._process.pid), "the process outlived its last value"
 
 
 def test_on_demand_works_on_while_the_caller_does_not_ask(tmp_path: Path) -> None:
@@ -193,7 +209,7 @@ def test_on_demand_reports_a_failure_of_its_function_or_of_preparing() -> None:
     unprepared.give([1])
     with pytest.raises(BackgroundError, match="ValueError: no feed for you"):
         unprepared.value(0)
-    assert multiprocessing.active_children() == []
+    assert _gone(worker._process.pid) and _gone(unprepared._process.pid), "a failed process outlived its failure"
 
 
 def _priority_after_yielding() -> int:

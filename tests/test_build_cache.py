@@ -360,6 +360,27 @@ def test_a_rebuild_after_an_edit_leaves_the_parsers_to_the_forked_reader(project
     assert printed.splitlines()[-1] == "", printed
 
 
+def test_a_rebuild_forks_its_processes_without_importing_multiprocessing_or_socket(project: Path, tmp_path: Path) -> None:
+    # Its forked processes (the reader, the feeds and downloads) speak through pipes of its own.
+    arguments = _cli_build(project, tmp_path / "out", tmp_path / "cache")
+    assert main(arguments) == 0
+    path = project / STATEMENT
+    path.write_text(path.read_text(encoding="utf-8").replace("tier: Tier 3", "tier: Tier 3 ", 1), encoding="utf-8")
+    counting = (
+        "loader.BESIDE_FROM = 2\n"
+        "from site_builder import background, render\n"
+        "render.BACKGROUND_FROM = 0\n"
+        "forked = []\n"
+        "started = background._Process.__init__\n"
+        "background._Process.__init__ = lambda self, *args, **kwargs: forked.append(1) or started(self, *args, **kwargs)\n"
+        "import atexit\n"
+        "atexit.register(lambda: print('forked', len(forked)))\n"
+    )
+    *_, imported, forked = imported_by_a_build(arguments, ("multiprocessing", "socket"), setup=counting).splitlines()
+    assert forked == "forked 2", "the reader and the feeds' process"
+    assert imported == ""
+
+
 def test_fingerprints_follow_every_field_and_trust_registered_digests(archive: Archive) -> None:
     statement = archive.statements[0]
     fingerprints = Fingerprints()

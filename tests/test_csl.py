@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import multiprocessing
 import re
 import shutil
 import sqlite3
@@ -16,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from site_builder import cli, csl, render
+from site_builder import background, cli, csl, render
 from site_builder.citation_cache import CitationCache, entry_key
 from site_builder.citations import cite_statement, prepare_citations
 from site_builder.commands import build as build_command
@@ -96,12 +95,12 @@ def test_a_worker_started_ahead_formats_the_next_pass_however_small(archive: Arc
     serial = [cite_statement(statement, url, archive.site, CslFormatter()) for statement, url in pages]
     formatter = CslFormatter(workers=2)
     formatter.start_workers(STYLES)
-    assert len(multiprocessing.active_children()) == 1, "one worker ahead, however many cores"
+    assert len(background.active_children()) == 1, "one worker ahead, however many cores"
     prepare_citations(formatter, pages, [], archive.site)  # 4 entries, far fewer than PARALLEL_FROM
     assert formatter.formatting_elsewhere
-    assert len(multiprocessing.active_children()) == 1, "too few entries to share"
+    assert len(background.active_children()) == 1, "too few entries to share"
     assert [cite_statement(statement, url, archive.site, formatter) for statement, url in pages] == serial
-    assert multiprocessing.active_children() == []
+    assert background.active_children() == []
 
 
 def test_a_pass_large_enough_to_share_adds_the_other_workers(archive: Archive, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -111,10 +110,10 @@ def test_a_pass_large_enough_to_share_adds_the_other_workers(archive: Archive, m
     formatter = CslFormatter(workers=3)
     formatter.start_workers(STYLES)
     prepare_citations(formatter, pages, [], archive.site)
-    assert len(multiprocessing.active_children()) == 3
+    assert len(background.active_children()) == 3
     # The workers added late prepare for themselves: the entries are citeproc-py's all the same.
     assert [cite_statement(statement, url, archive.site, formatter) for statement, url in pages] == serial
-    assert multiprocessing.active_children() == []
+    assert background.active_children() == []
 
 
 def test_while_workers_format_the_build_renders_the_pages_needing_no_citation(
@@ -176,7 +175,7 @@ def test_workers_started_ahead_and_never_used_are_stopped_on_closing() -> None:
     formatter = CslFormatter(workers=2)
     formatter.start_workers(STYLES)
     formatter.close()
-    assert multiprocessing.active_children() == []
+    assert background.active_children() == []
 
 
 def test_a_build_starts_citation_workers_ahead_only_while_its_cache_is_empty(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -198,7 +197,7 @@ def test_a_build_starts_citation_workers_ahead_only_while_its_cache_is_empty(tmp
     assert cli.main(build) == 0
     assert started == [2], "a cache holding citations starts no worker ahead"
     assert file_digests(tmp_path / "site") == cold
-    assert multiprocessing.active_children() == []
+    assert background.active_children() == []
 
 
 class _Recording(CslFormatter):

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page
 
-from site_builder import indexed_html, loader, urls
+from site_builder import background, indexed_html, loader, urls
 from site_builder import search as search_module
 from site_builder.build_cache import BuildCache
 from site_builder.cli import main
@@ -830,4 +830,4 @@ def test_pagefinds_pipes_hold_a_shards_pages_and_most_of_its_answer() -> None:
         sizes = [fcntl.fcntl(pipe.fileno(), fcntl.F_GETPIPE_SZ) for pipe in (service._input, service._output)]
     finally:
         service.close()
-    assert sizes == [search_module._PIPE_BYTES] * 2
+    assert sizes == [background._PIPE_BYTES] * 2

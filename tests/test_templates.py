@@ -4,7 +4,6 @@ compiled ahead by a forked process, before the base URL is known, build the same
 
 from __future__ import annotations
 
-import multiprocessing
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 from jinja2 import DictLoader, Environment
 from jinja2.lexer import Lexer
 
-from site_builder import templates, urls
+from site_builder import background, templates, urls
 from site_builder.build_cache import BuildCache
 from site_builder.cli import main
 from site_builder.commands import build as build_command
@@ -115,7 +114,7 @@ def test_templates_compiled_ahead_build_the_same_site(
     assert main(["--root", str(project), "build", "--out", str(tmp_path / "ahead"), "--cache", str(tmp_path / "cache"), *option]) == 0
     assert compiled == [], "the build's own process compiled templates"
     assert file_digests(tmp_path / "ahead") == file_digests(tmp_path / "here")
-    assert multiprocessing.active_children() == []
+    assert background.active_children() == []
 
 
 def test_the_cache_keeps_templates_compiled_ahead(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -161,7 +160,7 @@ def test_a_build_refused_for_its_content_stops_compiling_ahead(project: Path, tm
 
     monkeypatch.setattr(CompiledAhead, "close", spy)
     assert main(["--root", str(project), "build", "--out", str(tmp_path / "site")]) == 1
-    assert stopped == [True] and multiprocessing.active_children() == []
+    assert stopped == [True] and background.active_children() == []
 
 
 @pytest.mark.parametrize("kept", [False, True], ids=["no store", "kept in the store"])
